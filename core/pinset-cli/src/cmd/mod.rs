@@ -1,0 +1,5 @@
+//! One module per subcommand: argument struct plus `run`.
+
+pub mod check;
+pub mod evaluate;
+pub mod pin;

@@ -1,0 +1,45 @@
+//! `pinset`: a thin command-line shell over the `pinset` library.
+//!
+//! Exit codes: 0 success, 1 a negative answer (invalid manifest, pin violation, untrusted
+//! chain), 2 a usage or input error.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cmd;
+mod input;
+
+/// Trust exactly the servers you mean to: SPKI pins from one manifest, for every platform.
+#[derive(Debug, Parser)]
+#[command(name = "pinset", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print the SPKI pin (`sha256/<base64>  <subject>`) of each certificate in PEM or DER files.
+    Pin(cmd::pin::Args),
+    /// Validate a pin manifest: exit 0 when valid (warnings on stderr), 1 with `file:line:col` errors.
+    Check(cmd::check::Args),
+    /// Validate a chain to roots at a date, then apply the manifest's pins to the verified path.
+    Evaluate(cmd::evaluate::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Pin(a) => cmd::pin::run(&a),
+        Command::Check(a) => cmd::check::run(&a),
+        Command::Evaluate(a) => cmd::evaluate::run(&a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("pinset: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,300 @@
+//! Certificates and paths: parse PEM/DER, validate a presented chain to trust anchors with
+//! webpki, and apply the pin policy **inside** path building, on the verified path only.
+//!
+//! Pins are checked in webpki's `verify_path` hook: it sees each complete candidate path that is
+//! cryptographically linked from the leaf to a trust anchor, and a pin failure makes webpki try
+//! the next candidate (cross-signed chains). A certificate the server merely appended is never
+//! part of a verified path, so it can never satisfy a pin (OkHttp CVE-2016-2402).
+
+use std::cell::RefCell;
+
+use base64::Engine as _;
+use rustls_pki_types::pem::PemObject as _;
+use rustls_pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
+use webpki::{EndEntityCert, KeyUsage, VerifiedPath};
+
+use crate::host::{self, HostError};
+use crate::pin::{Pin, spki_of_certificate};
+use crate::policy::{Decision, Policy};
+
+/// Largest certificate file the parsers accept (16 MiB): a bound against hostile inputs.
+pub const MAX_INPUT_BYTES: usize = 16 << 20;
+
+/// A certificate file that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CertError {
+    /// Neither PEM nor DER certificates.
+    #[error("no certificate found (expected PEM '-----BEGIN CERTIFICATE-----' blocks or one DER certificate)")]
+    NoCertificates,
+    /// A PEM structure error.
+    #[error("PEM: {0}")]
+    Pem(String),
+    /// A certificate whose DER is malformed.
+    #[error("certificate #{index} (1-based): {reason}")]
+    Der {
+        /// 1-based position in the file.
+        index: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Input over [`MAX_INPUT_BYTES`].
+    #[error("input is {0} bytes; certificate files are limited to 16 MiB")]
+    TooLarge(usize),
+}
+
+/// Parses one or more certificates: PEM (`CERTIFICATE` blocks; other blocks are ignored) or a
+/// single DER certificate. Every certificate's structure is checked down to its SPKI.
+pub fn parse_certificates(bytes: &[u8]) -> Result<Vec<CertificateDer<'static>>, CertError> {
+    if bytes.len() > MAX_INPUT_BYTES {
+        return Err(CertError::TooLarge(bytes.len()));
+    }
+    let certs: Vec<CertificateDer<'static>> = if bytes.first() == Some(&0x30) {
+        vec![CertificateDer::from(bytes.to_vec())]
+    } else {
+        CertificateDer::pem_slice_iter(bytes)
+            .collect::<Result<_, _>>()
+            .map_err(|e| CertError::Pem(e.to_string()))?
+    };
+    if certs.is_empty() {
+        return Err(CertError::NoCertificates);
+    }
+    for (i, c) in certs.iter().enumerate() {
+        spki_of_certificate(c).map_err(|e| CertError::Der { index: i + 1, reason: e.to_string() })?;
+        x509_parser::parse_x509_certificate(c)
+            .map_err(|e| CertError::Der { index: i + 1, reason: format!("X.509: {e}") })?;
+    }
+    Ok(certs)
+}
+
+/// The subject of a DER certificate, RFC 4514 style (`CN=…, O=…`).
+pub fn subject_of(der: &[u8]) -> String {
+    match x509_parser::parse_x509_certificate(der) {
+        Ok((_, c)) => {
+            let s = c.subject().to_string();
+            if s.is_empty() { "<empty subject>".to_owned() } else { s }
+        }
+        Err(_) => "<unparseable certificate>".to_owned(),
+    }
+}
+
+/// PEM text of one DER certificate.
+pub fn pem_encode(der: &[u8]) -> String {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut out = String::with_capacity(b64.len() + b64.len() / 64 + 60);
+    out.push_str("-----BEGIN CERTIFICATE-----\n");
+    for chunk in b64.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
+        out.push('\n');
+    }
+    out.push_str("-----END CERTIFICATE-----\n");
+    out
+}
+
+/// Hashes a trust anchor's SPKI, which webpki keeps without its outer `SEQUENCE` header.
+pub fn anchor_pin(anchor: &TrustAnchor<'_>) -> Pin {
+    let contents: &[u8] = anchor.subject_public_key_info.as_ref();
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    let len = contents.len();
+    let mut header = [0x30u8, 0, 0, 0, 0];
+    let header_len = if len < 0x80 {
+        header[1] = len as u8;
+        2
+    } else if len <= 0xff {
+        header[1] = 0x81;
+        header[2] = len as u8;
+        3
+    } else if len <= 0xffff {
+        header[1] = 0x82;
+        header[2..4].copy_from_slice(&(len as u16).to_be_bytes());
+        4
+    } else {
+        header[1] = 0x83;
+        header[2..5].copy_from_slice(&(len as u32).to_be_bytes()[1..]);
+        5
+    };
+    ctx.update(&header[..header_len]);
+    ctx.update(contents);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(ctx.finish().as_ref());
+    Pin::from_digest(out)
+}
+
+/// The pins of a verified path, leaf first, trust anchor last, computed lazily.
+pub fn verified_path_pins<'a>(path: &'a VerifiedPath<'a>) -> impl Iterator<Item = Pin> + 'a {
+    let leaf = std::iter::once(path.end_entity().der());
+    let intermediates = path.intermediate_certificates().map(|c| c.der());
+    leaf.chain(intermediates)
+        // webpki has parsed these certificates already; one that our DER reader rejected
+        // could not match a pin anyway (fail closed).
+        .filter_map(|der| spki_of_certificate(&der).ok().map(Pin::of_spki))
+        .chain(std::iter::once_with(|| anchor_pin(path.anchor())))
+}
+
+/// Trusted roots, kept both as certificates (for display and reports) and as webpki anchors.
+#[derive(Debug, Clone, Default)]
+pub struct Roots {
+    certs: Vec<CertificateDer<'static>>,
+    anchors: Vec<TrustAnchor<'static>>,
+}
+
+impl Roots {
+    /// Builds roots from CA certificates.
+    pub fn new(certs: Vec<CertificateDer<'static>>) -> Result<Self, ChainError> {
+        let anchors = certs
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                webpki::anchor_from_trusted_cert(c)
+                    .map(|a| a.to_owned())
+                    .map_err(|e| ChainError::BadRoot { index: i + 1, reason: format!("{e:?}") })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self { certs, anchors })
+    }
+
+    /// Adds roots, skipping any that webpki cannot use as an anchor; returns how many were skipped.
+    /// (System stores routinely contain a few unparseable legacy roots.)
+    pub fn extend_lenient(&mut self, certs: impl IntoIterator<Item = CertificateDer<'static>>) -> usize {
+        let mut skipped = 0;
+        for c in certs {
+            match webpki::anchor_from_trusted_cert(&c) {
+                Ok(a) => {
+                    self.anchors.push(a.to_owned());
+                    self.certs.push(c);
+                }
+                Err(_) => skipped += 1,
+            }
+        }
+        skipped
+    }
+
+    /// The webpki trust anchors.
+    pub fn anchors(&self) -> &[TrustAnchor<'static>] {
+        &self.anchors
+    }
+
+    /// The root certificates.
+    pub fn certificates(&self) -> &[CertificateDer<'static>] {
+        &self.certs
+    }
+
+    /// True when there are no roots.
+    pub fn is_empty(&self) -> bool {
+        self.anchors.is_empty()
+    }
+
+    fn cert_for_anchor(&self, anchor: &TrustAnchor<'_>) -> Option<&CertificateDer<'static>> {
+        self.anchors.iter().position(|a| std::ptr::eq(a, anchor)).and_then(|i| self.certs.get(i))
+    }
+}
+
+/// Why a presented chain could not be validated.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChainError {
+    /// The server presented no certificate.
+    #[error("the chain is empty")]
+    Empty,
+    /// The host name is not valid.
+    #[error("invalid host: {0}")]
+    Host(#[from] HostError),
+    /// The end-entity certificate could not be parsed.
+    #[error("end-entity certificate: {0}")]
+    BadEndEntity(String),
+    /// A root could not be used as a trust anchor.
+    #[error("root #{index}: cannot be used as a trust anchor: {reason}")]
+    BadRoot {
+        /// 1-based position.
+        index: usize,
+        /// webpki's reason.
+        reason: String,
+    },
+    /// The certificate is not valid for the host name.
+    #[error("certificate is not valid for host '{host}': {reason}")]
+    WrongHost {
+        /// The host.
+        host: String,
+        /// webpki's reason.
+        reason: String,
+    },
+    /// No path to a trust anchor validates (expired, unknown issuer, bad signature…).
+    #[error("chain does not validate: {0}")]
+    NotTrusted(String),
+}
+
+/// A validated path and the pin decision taken on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedPath {
+    /// The verified path, leaf first, trust anchor last (the anchor's certificate when known).
+    pub path: Vec<CertificateDer<'static>>,
+    /// The pin decision. A violation carries the first verified path that was tried.
+    pub decision: Decision,
+}
+
+/// Validates `presented` (leaf first) for `host` at `now` against `roots`, then applies the
+/// pin policy on the verified path. Normal validation is never skipped: a pinned key on an
+/// expired or wrong-host certificate still fails.
+///
+/// Returns `Ok` with a [`Decision::Violation`] when the chain validates but no verified path
+/// satisfies the pins; `Err` when the chain does not validate at all.
+pub fn verify_pinned(
+    policy: &Policy,
+    host: &str,
+    presented: &[CertificateDer<'_>],
+    roots: &Roots,
+    now: UnixTime,
+) -> Result<CheckedPath, ChainError> {
+    let canonical = host::canonical_host(host)?;
+    let (leaf, intermediates) = presented.split_first().ok_or(ChainError::Empty)?;
+    let ee = EndEntityCert::try_from(leaf).map_err(|e| ChainError::BadEndEntity(format!("{e:?}")))?;
+    let server_name = ServerName::try_from(canonical.as_ref())
+        .map_err(|_| ChainError::Host(HostError::Invalid(canonical.to_string())))?;
+    ee.verify_is_valid_for_subject_name(&server_name)
+        .map_err(|e| ChainError::WrongHost { host: canonical.to_string(), reason: format!("{e:?}") })?;
+
+    let now_secs = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
+    let accepted: RefCell<Option<Decision>> = RefCell::new(None);
+    let violation: RefCell<Option<CheckedPath>> = RefCell::new(None);
+    let on_path = |path: &VerifiedPath<'_>| -> Result<(), webpki::Error> {
+        let decision = policy
+            .decide(&canonical, now_secs, verified_path_pins(path))
+            .map_err(|_| webpki::Error::UnknownIssuer)?;
+        if decision.allows_connection() {
+            *accepted.borrow_mut() = Some(decision);
+            return Ok(());
+        }
+        let mut v = violation.borrow_mut();
+        if v.is_none() {
+            *v = Some(CheckedPath { path: path_certificates(path, roots), decision });
+        }
+        // Make webpki try the next candidate path: a cross-signed path may carry the pinned key.
+        Err(webpki::Error::UnknownIssuer)
+    };
+    let result = ee.verify_for_usage(
+        webpki::ALL_VERIFICATION_ALGS,
+        roots.anchors(),
+        intermediates,
+        now,
+        KeyUsage::server_auth(),
+        None,
+        Some(&on_path),
+    );
+    match result {
+        Ok(path) => {
+            let decision = accepted.borrow().unwrap_or(Decision::NotPinned);
+            Ok(CheckedPath { path: path_certificates(&path, roots), decision })
+        }
+        Err(e) => match violation.into_inner() {
+            Some(v) => Ok(v),
+            None => Err(ChainError::NotTrusted(format!("{e:?}"))),
+        },
+    }
+}
+
+fn path_certificates(path: &VerifiedPath<'_>, roots: &Roots) -> Vec<CertificateDer<'static>> {
+    let mut out = vec![path.end_entity().der().into_owned()];
+    out.extend(path.intermediate_certificates().map(|c| c.der().into_owned()));
+    if let Some(root) = roots.cert_for_anchor(path.anchor()) {
+        out.push(root.clone());
+    }
+    out
+}

@@ -1,0 +1,27 @@
+//! # pinset
+//!
+//! Trust exactly the servers you mean to: one pin manifest, evaluated on the **validated**
+//! certificate path only, plus RFC 9421 HTTP Message Signatures for requests.
+//!
+//! This crate is the pure Rust core: no FFI types. The UniFFI adapter (`pinset-ffi`) and the
+//! `pinset` CLI (`pinset-cli`) are thin shells over it.
+//!
+//! | module | what it does |
+//! |---|---|
+//! | [`pin`] | `sha256/…` SPKI pins, SPKI located with a DER reader |
+//! | [`host`] | canonical host names (case, trailing dot, IDNA, IP literals) |
+//! | [`manifest`] | the strict TOML pin manifest with `file:line:col` diagnostics |
+//! | [`policy`] | most-specific-wins rule lookup and the pin decision |
+//! | [`chain`] | certificate parsing, path validation with webpki, pins on the verified path |
+//! | [`report`] | RFC 7469-style violation reports |
+
+pub mod chain;
+pub mod host;
+pub mod manifest;
+pub mod pin;
+pub mod policy;
+pub mod report;
+
+pub use manifest::{Date, DomainRule, Manifest, ManifestError, TrustAnchor};
+pub use pin::Pin;
+pub use policy::{Decision, Policy, Verdict};

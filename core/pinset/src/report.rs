@@ -1,0 +1,76 @@
+//! Pin violation reports in the spirit of RFC 7469 section 3 and TrustKit's reports.
+
+use rustls_pki_types::CertificateDer;
+use serde::Serialize;
+
+use crate::chain::pem_encode;
+use crate::policy::Verdict;
+
+/// A violation (or expiry) report, serialised as JSON with RFC 7469 field names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Report {
+    /// When the check ran, RFC 3339 UTC.
+    pub date_time: String,
+    /// The host connected to.
+    pub hostname: String,
+    /// The port connected to.
+    pub port: u16,
+    /// The manifest rule that applied.
+    pub noted_hostname: String,
+    /// Whether that rule includes subdomains.
+    pub include_subdomains: bool,
+    /// The pin-set expiry date (`YYYY-MM-DD`), if any.
+    pub effective_expiration_date: Option<String>,
+    /// The chain the server sent, PEM, leaf first.
+    pub served_certificate_chain: Vec<String>,
+    /// The verified path, PEM, leaf first, trust anchor last.
+    pub validated_certificate_chain: Vec<String>,
+    /// The rule's pins, as `pin-sha256="<base64>"`.
+    pub known_pins: Vec<String>,
+    /// `false` for report-only rules.
+    pub enforce_pinning: bool,
+    /// `violation`, `report-only` or `expired`.
+    pub validation_result: String,
+}
+
+impl Report {
+    /// Builds a report for a verdict. `now` is Unix seconds.
+    pub fn new(verdict: &Verdict, port: u16, served: &[CertificateDer<'_>], validated: &[CertificateDer<'_>], now: i64) -> Self {
+        let rule = verdict.rule.as_ref();
+        Self {
+            date_time: rfc3339(now),
+            hostname: verdict.host.clone(),
+            port,
+            noted_hostname: rule.map_or_else(|| verdict.host.clone(), |r| r.name.clone()),
+            include_subdomains: rule.is_some_and(|r| r.include_subdomains),
+            effective_expiration_date: rule.and_then(|r| r.expires).map(|d| d.to_string()),
+            served_certificate_chain: served.iter().map(|c| pem_encode(c)).collect(),
+            validated_certificate_chain: validated.iter().map(|c| pem_encode(c)).collect(),
+            known_pins: rule.map_or_else(Vec::new, |r| r.pins.iter().map(|p| format!("pin-sha256=\"{}\"", p.to_base64())).collect()),
+            enforce_pinning: rule.is_some_and(|r| r.enforce),
+            validation_result: verdict.decision.kind().to_owned(),
+        }
+    }
+
+    /// The JSON body.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` for Unix seconds.
+pub fn rfc3339(secs: i64) -> String {
+    match time::OffsetDateTime::from_unix_timestamp(secs) {
+        Ok(t) => format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            t.year(),
+            t.month() as u8,
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        ),
+        Err(_) => "invalid-time".to_owned(),
+    }
+}

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, lints, every Rust test (unit, integration, CLI end-to-end,
+# TLS over 127.0.0.1, RFC 9421 vectors, interop with Python peers, corpus replay), then the
+# binding checks. This is the README's test command; CI runs it through .ci/run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== rustfmt"
+cargo fmt --all -- --check
+echo "== clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== cargo test"
+cargo build --locked --release --bin pinset
+cargo test --workspace --locked
