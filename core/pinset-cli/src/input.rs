@@ -27,7 +27,11 @@ pub fn read_bounded(path: &Path) -> Result<Vec<u8>, CliError> {
     };
     res.map_err(|e| CliError(format!("{}: {e}", path.display())))?;
     if buf.len() > MAX_INPUT_BYTES {
-        return Err(CliError(format!("{}: larger than {} bytes", path.display(), MAX_INPUT_BYTES)));
+        return Err(CliError(format!(
+            "{}: larger than {} bytes",
+            path.display(),
+            MAX_INPUT_BYTES
+        )));
     }
     Ok(buf)
 }

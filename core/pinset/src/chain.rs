@@ -24,7 +24,9 @@ pub const MAX_INPUT_BYTES: usize = 16 << 20;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CertError {
     /// Neither PEM nor DER certificates.
-    #[error("no certificate found (expected PEM '-----BEGIN CERTIFICATE-----' blocks or one DER certificate)")]
+    #[error(
+        "no certificate found (expected PEM '-----BEGIN CERTIFICATE-----' blocks or one DER certificate)"
+    )]
     NoCertificates,
     /// A PEM structure error.
     #[error("PEM: {0}")]
@@ -59,9 +61,14 @@ pub fn parse_certificates(bytes: &[u8]) -> Result<Vec<CertificateDer<'static>>, 
         return Err(CertError::NoCertificates);
     }
     for (i, c) in certs.iter().enumerate() {
-        spki_of_certificate(c).map_err(|e| CertError::Der { index: i + 1, reason: e.to_string() })?;
-        x509_parser::parse_x509_certificate(c)
-            .map_err(|e| CertError::Der { index: i + 1, reason: format!("X.509: {e}") })?;
+        spki_of_certificate(c).map_err(|e| CertError::Der {
+            index: i + 1,
+            reason: e.to_string(),
+        })?;
+        x509_parser::parse_x509_certificate(c).map_err(|e| CertError::Der {
+            index: i + 1,
+            reason: format!("X.509: {e}"),
+        })?;
     }
     Ok(certs)
 }
@@ -71,7 +78,11 @@ pub fn subject_of(der: &[u8]) -> String {
     match x509_parser::parse_x509_certificate(der) {
         Ok((_, c)) => {
             let s = c.subject().to_string();
-            if s.is_empty() { "<empty subject>".to_owned() } else { s }
+            if s.is_empty() {
+                "<empty subject>".to_owned()
+            } else {
+                s
+            }
         }
         Err(_) => "<unparseable certificate>".to_owned(),
     }
@@ -146,7 +157,10 @@ impl Roots {
             .map(|(i, c)| {
                 webpki::anchor_from_trusted_cert(c)
                     .map(|a| a.to_owned())
-                    .map_err(|e| ChainError::BadRoot { index: i + 1, reason: format!("{e:?}") })
+                    .map_err(|e| ChainError::BadRoot {
+                        index: i + 1,
+                        reason: format!("{e:?}"),
+                    })
             })
             .collect::<Result<_, _>>()?;
         Ok(Self { certs, anchors })
@@ -154,7 +168,10 @@ impl Roots {
 
     /// Adds roots, skipping any that webpki cannot use as an anchor; returns how many were skipped.
     /// (System stores routinely contain a few unparseable legacy roots.)
-    pub fn extend_lenient(&mut self, certs: impl IntoIterator<Item = CertificateDer<'static>>) -> usize {
+    pub fn extend_lenient(
+        &mut self,
+        certs: impl IntoIterator<Item = CertificateDer<'static>>,
+    ) -> usize {
         let mut skipped = 0;
         for c in certs {
             match webpki::anchor_from_trusted_cert(&c) {
@@ -184,7 +201,10 @@ impl Roots {
     }
 
     fn cert_for_anchor(&self, anchor: &TrustAnchor<'_>) -> Option<&CertificateDer<'static>> {
-        self.anchors.iter().position(|a| std::ptr::eq(a, anchor)).and_then(|i| self.certs.get(i))
+        self.anchors
+            .iter()
+            .position(|a| std::ptr::eq(a, anchor))
+            .and_then(|i| self.certs.get(i))
     }
 }
 
@@ -245,11 +265,15 @@ pub fn verify_pinned(
 ) -> Result<CheckedPath, ChainError> {
     let canonical = host::canonical_host(host)?;
     let (leaf, intermediates) = presented.split_first().ok_or(ChainError::Empty)?;
-    let ee = EndEntityCert::try_from(leaf).map_err(|e| ChainError::BadEndEntity(format!("{e:?}")))?;
+    let ee =
+        EndEntityCert::try_from(leaf).map_err(|e| ChainError::BadEndEntity(format!("{e:?}")))?;
     let server_name = ServerName::try_from(canonical.as_ref())
         .map_err(|_| ChainError::Host(HostError::Invalid(canonical.to_string())))?;
     ee.verify_is_valid_for_subject_name(&server_name)
-        .map_err(|e| ChainError::WrongHost { host: canonical.to_string(), reason: format!("{e:?}") })?;
+        .map_err(|e| ChainError::WrongHost {
+            host: canonical.to_string(),
+            reason: format!("{e:?}"),
+        })?;
 
     let now_secs = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
     let accepted: RefCell<Option<Decision>> = RefCell::new(None);
@@ -264,7 +288,10 @@ pub fn verify_pinned(
         }
         let mut v = violation.borrow_mut();
         if v.is_none() {
-            *v = Some(CheckedPath { path: path_certificates(path, roots), decision });
+            *v = Some(CheckedPath {
+                path: path_certificates(path, roots),
+                decision,
+            });
         }
         // Make webpki try the next candidate path: a cross-signed path may carry the pinned key.
         Err(webpki::Error::UnknownIssuer)
@@ -281,7 +308,10 @@ pub fn verify_pinned(
     match result {
         Ok(path) => {
             let decision = accepted.borrow().unwrap_or(Decision::NotPinned);
-            Ok(CheckedPath { path: path_certificates(&path, roots), decision })
+            Ok(CheckedPath {
+                path: path_certificates(&path, roots),
+                decision,
+            })
         }
         Err(e) => match violation.into_inner() {
             Some(v) => Ok(v),
@@ -292,7 +322,10 @@ pub fn verify_pinned(
 
 fn path_certificates(path: &VerifiedPath<'_>, roots: &Roots) -> Vec<CertificateDer<'static>> {
     let mut out = vec![path.end_entity().der().into_owned()];
-    out.extend(path.intermediate_certificates().map(|c| c.der().into_owned()));
+    out.extend(
+        path.intermediate_certificates()
+            .map(|c| c.der().into_owned()),
+    );
     if let Some(root) = roots.cert_for_anchor(path.anchor()) {
         out.push(root.clone());
     }

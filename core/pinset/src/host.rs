@@ -101,12 +101,19 @@ fn slow_canonical(input: &str) -> Result<String, HostError> {
         return Err(HostError::Invalid(owned()));
     }
     // IP literals: bare IPv6, bracketed IPv6, IPv4 (strict dotted-quad only).
-    let unbracketed = input.strip_prefix('[').and_then(|s| s.strip_suffix(']')).unwrap_or(input);
+    let unbracketed = input
+        .strip_prefix('[')
+        .and_then(|s| s.strip_suffix(']'))
+        .unwrap_or(input);
     if let Ok(ip) = unbracketed.parse::<IpAddr>() {
         return Ok(ip.to_string());
     }
     if input.starts_with('[') {
-        return Err(if input.contains("]:") { HostError::Port(owned()) } else { HostError::Invalid(owned()) });
+        return Err(if input.contains("]:") {
+            HostError::Port(owned())
+        } else {
+            HostError::Invalid(owned())
+        });
     }
     if input.contains(':') {
         return Err(HostError::Port(owned()));
@@ -126,7 +133,10 @@ fn slow_canonical(input: &str) -> Result<String, HostError> {
     if let Ok(ip) = ascii.parse::<IpAddr>() {
         return Ok(ip.to_string());
     }
-    if ascii.split('.').all(|l| l.bytes().all(|b| b.is_ascii_digit())) {
+    if ascii
+        .split('.')
+        .all(|l| l.bytes().all(|b| b.is_ascii_digit()))
+    {
         // `1.2.3` or `010.0.0.1`: resolvers read these as IPv4 in odd notations; refuse the ambiguity.
         return Err(HostError::Invalid(owned()));
     }
@@ -181,9 +191,21 @@ mod tests {
     fn rejected_spellings() {
         let bad = |i: &str| assert!(canonical_host(i).is_err(), "{i} accepted");
         for i in [
-            "", ".", "a..b", ".a.b", "a.b..", "*.example.com", "https://example.com", "example.com/x",
-            "example.com:443", "[::1]:443", "exa mple.com", "1.2.3", "xn--a.example",
-            &"a".repeat(64), &format!("{}.com", "a.".repeat(130)),
+            "",
+            ".",
+            "a..b",
+            ".a.b",
+            "a.b..",
+            "*.example.com",
+            "https://example.com",
+            "example.com/x",
+            "example.com:443",
+            "[::1]:443",
+            "exa mple.com",
+            "1.2.3",
+            "xn--a.example",
+            &"a".repeat(64),
+            &format!("{}.com", "a.".repeat(130)),
         ] {
             bad(i);
         }

@@ -111,13 +111,19 @@ impl Date {
             return None;
         }
         let digits = |r: Range<usize>| -> Option<u32> {
-            b[r].iter().try_fold(0u32, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0')))
+            b[r].iter().try_fold(0u32, |acc, &c| {
+                c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+            })
         };
         let (year, month, day) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
         let month_enum = time::Month::try_from(u8::try_from(month).ok()?).ok()?;
         let year = i32::try_from(year).ok()?;
         time::Date::from_calendar_date(year, month_enum, u8::try_from(day).ok()?).ok()?;
-        Some(Self { year: u16::try_from(year).ok()?, month: month_enum as u8, day: u8::try_from(day).ok()? })
+        Some(Self {
+            year: u16::try_from(year).ok()?,
+            month: month_enum as u8,
+            day: u8::try_from(day).ok()?,
+        })
     }
 
     /// Seconds since the Unix epoch at 00:00:00 UTC on this date.
@@ -131,7 +137,11 @@ impl Date {
     /// The UTC calendar date containing the given Unix time.
     pub fn from_unix(secs: i64) -> Option<Self> {
         let dt = time::OffsetDateTime::from_unix_timestamp(secs).ok()?;
-        Some(Self { year: u16::try_from(dt.year()).ok()?, month: dt.month() as u8, day: dt.day() })
+        Some(Self {
+            year: u16::try_from(dt.year()).ok()?,
+            month: dt.month() as u8,
+            day: dt.day(),
+        })
     }
 }
 
@@ -171,7 +181,11 @@ impl fmt::Display for Diagnostic {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        write!(f, "{}:{}:{}: {sev}: {}", self.file, self.line, self.col, self.message)
+        write!(
+            f,
+            "{}:{}:{}: {sev}: {}",
+            self.file, self.line, self.col, self.message
+        )
     }
 }
 
@@ -202,7 +216,10 @@ impl ManifestError {
 }
 
 fn display_all(d: &[Diagnostic]) -> String {
-    d.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+    d.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// A parsed manifest together with its warnings.
@@ -273,7 +290,13 @@ struct Ctx<'a> {
 impl Ctx<'_> {
     fn push(&mut self, severity: Severity, span: Range<usize>, message: impl Into<String>) {
         let (line, col) = line_col(self.src, span.start);
-        self.diags.push(Diagnostic { severity, file: self.file.clone(), line, col, message: message.into() });
+        self.diags.push(Diagnostic {
+            severity,
+            file: self.file.clone(),
+            line,
+            col,
+            message: message.into(),
+        });
     }
     fn error(&mut self, span: Range<usize>, message: impl Into<String>) {
         self.push(Severity::Error, span, message);
@@ -297,7 +320,10 @@ impl Manifest {
     /// directory and checked to hold certificates. `now` (Unix seconds) enables expiry warnings.
     pub fn load(path: &Path, now: Option<i64>) -> Result<Loaded, ManifestError> {
         let file = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|e| ManifestError::Io { file: file.clone(), reason: e.to_string() })?;
+        let bytes = std::fs::read(path).map_err(|e| ManifestError::Io {
+            file: file.clone(),
+            reason: e.to_string(),
+        })?;
         let src = String::from_utf8(bytes).map_err(|e| {
             let off = e.utf8_error().valid_up_to();
             ManifestError::Invalid(vec![Diagnostic {
@@ -308,7 +334,13 @@ impl Manifest {
                 message: "manifest is not valid UTF-8".into(),
             }])
         })?;
-        let base = path.parent().map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p });
+        let base = path.parent().map(|p| {
+            if p.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                p
+            }
+        });
         Self::parse_with(&src, &file, base, now)
     }
 
@@ -319,8 +351,19 @@ impl Manifest {
     }
 
     /// Parses with an explicit name for messages and an optional base directory for anchor files.
-    pub fn parse_with(src: &str, file: &str, base_dir: Option<&Path>, now: Option<i64>) -> Result<Loaded, ManifestError> {
-        let mut cx = Ctx { src, file: file.to_owned(), base_dir, now, diags: Vec::new() };
+    pub fn parse_with(
+        src: &str,
+        file: &str,
+        base_dir: Option<&Path>,
+        now: Option<i64>,
+    ) -> Result<Loaded, ManifestError> {
+        let mut cx = Ctx {
+            src,
+            file: file.to_owned(),
+            base_dir,
+            now,
+            diags: Vec::new(),
+        };
         let raw: RawManifest = match toml::from_str(src) {
             Ok(raw) => raw,
             Err(e) => {
@@ -336,7 +379,10 @@ impl Manifest {
             }
         };
         let manifest = build(&mut cx, raw);
-        let (errors, warnings): (Vec<_>, Vec<_>) = cx.diags.into_iter().partition(|d| d.severity == Severity::Error);
+        let (errors, warnings): (Vec<_>, Vec<_>) = cx
+            .diags
+            .into_iter()
+            .partition(|d| d.severity == Severity::Error);
         if errors.is_empty() {
             Ok(Loaded { manifest, warnings })
         } else {
@@ -349,7 +395,10 @@ fn build(cx: &mut Ctx<'_>, raw: RawManifest) -> Manifest {
     if *raw.version.get_ref() != MANIFEST_VERSION {
         cx.error(
             raw.version.span(),
-            format!("unsupported manifest version {}; this pinset reads version {MANIFEST_VERSION}", raw.version.get_ref()),
+            format!(
+                "unsupported manifest version {}; this pinset reads version {MANIFEST_VERSION}",
+                raw.version.get_ref()
+            ),
         );
     }
     let defaults = raw.defaults.unwrap_or(RawDefaults {
@@ -360,10 +409,21 @@ fn build(cx: &mut Ctx<'_>, raw: RawManifest) -> Manifest {
         trust_anchors: None,
     });
     let default_expires = defaults.expires.as_ref().and_then(|e| parse_date(cx, e));
-    let default_reports = defaults.report_uris.as_ref().map(|r| report_uris(cx, r)).unwrap_or_default();
-    let default_anchors = defaults.trust_anchors.as_ref().map(|a| trust_anchors(cx, a, false)).unwrap_or_default();
+    let default_reports = defaults
+        .report_uris
+        .as_ref()
+        .map(|r| report_uris(cx, r))
+        .unwrap_or_default();
+    let default_anchors = defaults
+        .trust_anchors
+        .as_ref()
+        .map(|a| trust_anchors(cx, a, false))
+        .unwrap_or_default();
     if raw.domain.is_empty() {
-        cx.error(0..0, "manifest has no [[domain]] tables: it would pin nothing");
+        cx.error(
+            0..0,
+            "manifest has no [[domain]] tables: it would pin nothing",
+        );
     }
 
     let mut domains = Vec::with_capacity(raw.domain.len());
@@ -387,15 +447,23 @@ fn build(cx: &mut Ctx<'_>, raw: RawManifest) -> Manifest {
         if let Some(&first_line) = seen.get(&name) {
             cx.error(
                 name_span.clone(),
-                format!("domain '{name}' is already defined at line {first_line}; merge the two tables"),
+                format!(
+                    "domain '{name}' is already defined at line {first_line}; merge the two tables"
+                ),
             );
             continue;
         }
         let (line, _) = line_col(cx.src, name_span.start);
         seen.insert(name.clone(), line);
-        let include_subdomains = d.include_subdomains.or(defaults.include_subdomains).unwrap_or(false);
+        let include_subdomains = d
+            .include_subdomains
+            .or(defaults.include_subdomains)
+            .unwrap_or(false);
         if include_subdomains && host::is_ip_literal(&name) {
-            cx.error(name_span.clone(), format!("include_subdomains cannot apply to the IP literal '{name}'"));
+            cx.error(
+                name_span.clone(),
+                format!("include_subdomains cannot apply to the IP literal '{name}'"),
+            );
         }
         let pins = parse_pins(cx, &d.pins);
         let expires = match &d.expires {
@@ -409,8 +477,14 @@ fn build(cx: &mut Ctx<'_>, raw: RawManifest) -> Manifest {
             pins,
             expires,
             enforce,
-            trust_anchors: d.trust_anchors.as_ref().map_or_else(|| default_anchors.clone(), |a| trust_anchors(cx, a, false)),
-            report_uris: d.report_uris.as_ref().map_or_else(|| default_reports.clone(), |r| report_uris(cx, r)),
+            trust_anchors: d
+                .trust_anchors
+                .as_ref()
+                .map_or_else(|| default_anchors.clone(), |a| trust_anchors(cx, a, false)),
+            report_uris: d
+                .report_uris
+                .as_ref()
+                .map_or_else(|| default_reports.clone(), |r| report_uris(cx, r)),
             line,
         };
         // Backup-pin rule (an enforced pin-set needs a second, distinct key to rotate to).
@@ -426,15 +500,37 @@ fn build(cx: &mut Ctx<'_>, raw: RawManifest) -> Manifest {
             );
         }
         if !rule.enforce && rule.pins.is_empty() {
-            cx.error(d.pins.span(), format!("'{}' is report-only with no pins: nothing would be reported", rule.name));
+            cx.error(
+                d.pins.span(),
+                format!(
+                    "'{}' is report-only with no pins: nothing would be reported",
+                    rule.name
+                ),
+            );
         }
         if let (Some(exp), Some(now)) = (rule.expires, cx.now) {
-            let span = d.expires.as_ref().or(defaults.expires.as_ref()).map_or(name_span.clone(), Spanned::span);
+            let span = d
+                .expires
+                .as_ref()
+                .or(defaults.expires.as_ref())
+                .map_or(name_span.clone(), Spanned::span);
             let left = exp.midnight_utc() - now;
             if left <= 0 {
-                cx.warn(span, format!("pins for '{}' expired on {exp}: they are no longer enforced", rule.name));
+                cx.warn(
+                    span,
+                    format!(
+                        "pins for '{}' expired on {exp}: they are no longer enforced",
+                        rule.name
+                    ),
+                );
             } else if left <= EXPIRY_WARNING_DAYS * 86_400 {
-                cx.warn(span, format!("pins for '{}' expire on {exp}, within {EXPIRY_WARNING_DAYS} days", rule.name));
+                cx.warn(
+                    span,
+                    format!(
+                        "pins for '{}' expire on {exp}, within {EXPIRY_WARNING_DAYS} days",
+                        rule.name
+                    ),
+                );
             }
         }
         name_spans.push(name_span);
@@ -445,9 +541,11 @@ fn build(cx: &mut Ctx<'_>, raw: RawManifest) -> Manifest {
     // configured-but-empty rule that silently pins nothing.
     for (i, rule) in domains.iter().enumerate() {
         if rule.is_exemption() && rule.enforce {
-            let has_parent = domains
-                .iter()
-                .any(|p| p.include_subdomains && p.name != rule.name && host::is_same_or_subdomain(&rule.name, &p.name));
+            let has_parent = domains.iter().any(|p| {
+                p.include_subdomains
+                    && p.name != rule.name
+                    && host::is_same_or_subdomain(&rule.name, &p.name)
+            });
             if !has_parent {
                 let span = name_spans[i].clone();
                 cx.error(
@@ -462,8 +560,14 @@ fn build(cx: &mut Ctx<'_>, raw: RawManifest) -> Manifest {
         }
     }
 
-    let debug_overrides = raw.debug_overrides.map(|d| DebugOverrides { trust_anchors: trust_anchors(cx, &d.trust_anchors, true) });
-    Manifest { origin: cx.file.clone(), domains, debug_overrides }
+    let debug_overrides = raw.debug_overrides.map(|d| DebugOverrides {
+        trust_anchors: trust_anchors(cx, &d.trust_anchors, true),
+    });
+    Manifest {
+        origin: cx.file.clone(),
+        domains,
+        debug_overrides,
+    }
 }
 
 fn host_error_message(e: &HostError) -> String {
@@ -479,7 +583,10 @@ fn parse_pins(cx: &mut Ctx<'_>, pins: &Strings) -> Vec<Pin> {
                 if seen.insert(pin) {
                     out.push(pin);
                 } else {
-                    cx.error(p.span(), format!("duplicate pin {pin}; a backup pin must be a different key"));
+                    cx.error(
+                        p.span(),
+                        format!("duplicate pin {pin}; a backup pin must be a different key"),
+                    );
                 }
             }
             Err(e) => cx.error(p.span(), e.to_string()),
@@ -505,12 +612,22 @@ fn report_uris(cx: &mut Ctx<'_>, uris: &Strings) -> Vec<String> {
         let s = u.get_ref();
         let loopback_http = ["http://localhost", "http://127.0.0.1", "http://[::1]"]
             .iter()
-            .any(|p| s.strip_prefix(p).is_some_and(|rest| rest.is_empty() || rest.starts_with([':', '/'])));
-        let https_host = s.strip_prefix("https://").map(|r| r.split(['/', '?', '#']).next().unwrap_or(""));
-        if https_host.is_some_and(|h| !h.is_empty() && !h.contains(char::is_whitespace)) || loopback_http {
+            .any(|p| {
+                s.strip_prefix(p)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with([':', '/']))
+            });
+        let https_host = s
+            .strip_prefix("https://")
+            .map(|r| r.split(['/', '?', '#']).next().unwrap_or(""));
+        if https_host.is_some_and(|h| !h.is_empty() && !h.contains(char::is_whitespace))
+            || loopback_http
+        {
             out.push(s.clone());
         } else {
-            cx.error(u.span(), format!("report URI '{s}' must be an https:// URL (http:// only for loopback)"));
+            cx.error(
+                u.span(),
+                format!("report URI '{s}' must be an https:// URL (http:// only for loopback)"),
+            );
         }
     }
     out
@@ -523,7 +640,10 @@ fn trust_anchors(cx: &mut Ctx<'_>, anchors: &Strings, debug: bool) -> Vec<TrustA
         let anchor = match s {
             "system" if !debug => TrustAnchor::System,
             "system" => {
-                cx.error(a.span(), "debug_overrides trust_anchors take PEM files; 'system' is always trusted");
+                cx.error(
+                    a.span(),
+                    "debug_overrides trust_anchors take PEM files; 'system' is always trusted",
+                );
                 continue;
             }
             "user" => {
@@ -535,7 +655,10 @@ fn trust_anchors(cx: &mut Ctx<'_>, anchors: &Strings, debug: bool) -> Vec<TrustA
                 continue;
             }
             "" => {
-                cx.error(a.span(), "empty trust anchor; use \"system\" or a PEM file path");
+                cx.error(
+                    a.span(),
+                    "empty trust anchor; use \"system\" or a PEM file path",
+                );
                 continue;
             }
             path => {
@@ -544,13 +667,24 @@ fn trust_anchors(cx: &mut Ctx<'_>, anchors: &Strings, debug: bool) -> Vec<TrustA
                     match std::fs::read(r) {
                         Ok(bytes) => match crate::chain::parse_certificates(&bytes) {
                             Ok(certs) if !certs.is_empty() => {}
-                            Ok(_) => cx.error(a.span(), format!("trust anchor file '{path}' holds no certificate")),
-                            Err(e) => cx.error(a.span(), format!("trust anchor file '{path}': {e}")),
+                            Ok(_) => cx.error(
+                                a.span(),
+                                format!("trust anchor file '{path}' holds no certificate"),
+                            ),
+                            Err(e) => {
+                                cx.error(a.span(), format!("trust anchor file '{path}': {e}"))
+                            }
                         },
-                        Err(e) => cx.error(a.span(), format!("cannot read trust anchor file '{path}': {e}")),
+                        Err(e) => cx.error(
+                            a.span(),
+                            format!("cannot read trust anchor file '{path}': {e}"),
+                        ),
                     }
                 }
-                TrustAnchor::Pem { path: path.to_owned(), resolved }
+                TrustAnchor::Pem {
+                    path: path.to_owned(),
+                    resolved,
+                }
             }
         };
         if out.contains(&anchor) {
@@ -568,11 +702,30 @@ mod tests {
 
     #[test]
     fn strict_dates() {
-        assert_eq!(Date::parse("2027-06-01"), Some(Date { year: 2027, month: 6, day: 1 }));
-        for bad in ["24-01-01", "2024-1-1", "2024-01-01T00:00", " 2024-01-01", "2024-02-30", "2024-13-01", "2024-00-10", "２０２４-01-01"] {
+        assert_eq!(
+            Date::parse("2027-06-01"),
+            Some(Date {
+                year: 2027,
+                month: 6,
+                day: 1
+            })
+        );
+        for bad in [
+            "24-01-01",
+            "2024-1-1",
+            "2024-01-01T00:00",
+            " 2024-01-01",
+            "2024-02-30",
+            "2024-13-01",
+            "2024-00-10",
+            "２０２４-01-01",
+        ] {
             assert_eq!(Date::parse(bad), None, "{bad}");
         }
-        assert_eq!(Date::parse("1970-01-02").map(|d| d.midnight_utc()), Some(86_400));
+        assert_eq!(
+            Date::parse("1970-01-02").map(|d| d.midnight_utc()),
+            Some(86_400)
+        );
         assert_eq!(Date::from_unix(86_399), Date::parse("1970-01-01"));
     }
 

@@ -92,7 +92,10 @@ impl Pin {
         Self::parse_base64(b64).map_err(|e| match e {
             // Report the pin as the user wrote it.
             PinError::BadBase64(_) => PinError::BadBase64(s.to_owned()),
-            PinError::BadLength { len, .. } => PinError::BadLength { len, pin: s.to_owned() },
+            PinError::BadLength { len, .. } => PinError::BadLength {
+                len,
+                pin: s.to_owned(),
+            },
             PinError::NonCanonical { canonical, .. } => PinError::NonCanonical {
                 canonical: format!("{PIN_PREFIX}{canonical}"),
                 pin: s.to_owned(),
@@ -114,14 +117,20 @@ impl Pin {
         let bytes = lenient
             .decode(b64)
             .map_err(|_| PinError::BadBase64(b64.to_owned()))?;
-        let digest: [u8; 32] = bytes.as_slice().try_into().map_err(|_| PinError::BadLength {
-            len: bytes.len(),
-            pin: b64.to_owned(),
-        })?;
+        let digest: [u8; 32] = bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| PinError::BadLength {
+                len: bytes.len(),
+                pin: b64.to_owned(),
+            })?;
         let pin = Self(digest);
         let canonical = pin.to_base64();
         if canonical != b64 {
-            return Err(PinError::NonCanonical { canonical, pin: b64.to_owned() });
+            return Err(PinError::NonCanonical {
+                canonical,
+                pin: b64.to_owned(),
+            });
         }
         if canonical == EMPTY_SHA256_B64 {
             return Err(PinError::EmptyInputDigest);
@@ -167,13 +176,24 @@ pub fn spki_of_certificate(cert: &[u8]) -> Result<&[u8], CertDerError> {
     let at = |part: &[u8]| offset_in(cert, part);
     let (cert_body, rest) = enter(cert, 0, Tag::Sequence, "certificate SEQUENCE")?;
     if !rest.is_empty() {
-        return Err(CertDerError { offset: at(rest), reason: "trailing data after certificate" });
+        return Err(CertDerError {
+            offset: at(rest),
+            reason: "trailing data after certificate",
+        });
     }
-    let (tbs, _) = enter(cert_body, at(cert_body), Tag::Sequence, "tbsCertificate SEQUENCE")?;
+    let (tbs, _) = enter(
+        cert_body,
+        at(cert_body),
+        Tag::Sequence,
+        "tbsCertificate SEQUENCE",
+    )?;
     let mut cur = tbs;
     // [0] EXPLICIT version, optional.
     if cur.first() == Some(&0xA0) {
-        let version = Tag::ContextSpecific { constructed: true, number: TagNumber::N0 };
+        let version = Tag::ContextSpecific {
+            constructed: true,
+            number: TagNumber::N0,
+        };
         cur = enter(cur, at(cur), version, "version")?.1;
     }
     for (tag, what) in [
@@ -227,22 +247,44 @@ mod tests {
 
     #[test]
     fn strict_parse_errors() {
-        assert!(matches!(Pin::parse("sha1/AAAA"), Err(PinError::MissingPrefix(_))));
-        assert!(matches!(Pin::parse("sha256/!!!!"), Err(PinError::BadBase64(_))));
-        assert!(matches!(Pin::parse("sha256/AAAA"), Err(PinError::BadLength { len: 3, .. })));
-        assert_eq!(Pin::parse(&format!("sha256/{EMPTY_SHA256_B64}")), Err(PinError::EmptyInputDigest));
+        assert!(matches!(
+            Pin::parse("sha1/AAAA"),
+            Err(PinError::MissingPrefix(_))
+        ));
+        assert!(matches!(
+            Pin::parse("sha256/!!!!"),
+            Err(PinError::BadBase64(_))
+        ));
+        assert!(matches!(
+            Pin::parse("sha256/AAAA"),
+            Err(PinError::BadLength { len: 3, .. })
+        ));
+        assert_eq!(
+            Pin::parse(&format!("sha256/{EMPTY_SHA256_B64}")),
+            Err(PinError::EmptyInputDigest)
+        );
         // Unpadded and URL-safe spellings are not canonical standard base64.
         let pin = Pin::of_spki(b"x").to_string();
         assert!(Pin::parse(pin.trim_end_matches('=')).is_err());
         // Non-zero trailing bits: last char before '=' changed from a valid one.
         let canonical = Pin::from_digest([0u8; 32]).to_base64(); // AAAA...A=
         let tweaked = format!("sha256/{}B=", &canonical[..canonical.len() - 2]);
-        assert!(matches!(Pin::parse(&tweaked), Err(PinError::NonCanonical { .. })), "{tweaked}");
+        assert!(
+            matches!(Pin::parse(&tweaked), Err(PinError::NonCanonical { .. })),
+            "{tweaked}"
+        );
     }
 
     #[test]
     fn garbage_certificates_are_errors() {
-        for input in [&b""[..], b"\x30", b"\x30\x82\xff\xff", b"\x02\x01\x00", b"\x30\x00", b"\x30\x03\x30\x01\x00"] {
+        for input in [
+            &b""[..],
+            b"\x30",
+            b"\x30\x82\xff\xff",
+            b"\x02\x01\x00",
+            b"\x30\x00",
+            b"\x30\x03\x30\x01\x00",
+        ] {
             assert!(spki_of_certificate(input).is_err(), "{input:?}");
         }
     }

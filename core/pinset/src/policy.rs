@@ -60,9 +60,10 @@ impl Decision {
     pub const fn rule(&self) -> Option<usize> {
         match *self {
             Self::NotPinned => None,
-            Self::Exempt { rule } | Self::Expired { rule } | Self::Trusted { rule, .. } | Self::Violation { rule, .. } => {
-                Some(rule)
-            }
+            Self::Exempt { rule }
+            | Self::Expired { rule }
+            | Self::Trusted { rule, .. }
+            | Self::Violation { rule, .. } => Some(rule),
         }
     }
 
@@ -74,7 +75,9 @@ impl Decision {
             Self::Expired { .. } => "expired",
             Self::Trusted { .. } => "trusted",
             Self::Violation { enforced: true, .. } => "violation",
-            Self::Violation { enforced: false, .. } => "report-only",
+            Self::Violation {
+                enforced: false, ..
+            } => "report-only",
         }
     }
 }
@@ -110,9 +113,22 @@ pub struct Policy {
 impl Policy {
     /// Compiles a validated manifest.
     pub fn new(manifest: Manifest) -> Self {
-        let by_name = manifest.domains.iter().enumerate().map(|(i, d)| (d.name.clone(), i)).collect();
-        let expires_at = manifest.domains.iter().map(|d| d.expires.map(|e| e.midnight_utc())).collect();
-        Self { manifest, by_name, expires_at }
+        let by_name = manifest
+            .domains
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.name.clone(), i))
+            .collect();
+        let expires_at = manifest
+            .domains
+            .iter()
+            .map(|d| d.expires.map(|e| e.midnight_utc()))
+            .collect();
+        Self {
+            manifest,
+            by_name,
+            expires_at,
+        }
     }
 
     /// The manifest this policy was built from.
@@ -153,11 +169,18 @@ impl Policy {
         I: IntoIterator<Item = Pin>,
     {
         let canonical = host::canonical_host(host)?;
-        let Some(rule) = self.rule_index_for(&canonical) else { return Ok(Decision::NotPinned) };
+        let Some(rule) = self.rule_index_for(&canonical) else {
+            return Ok(Decision::NotPinned);
+        };
         Ok(self.decide_rule(rule, now, path_pins))
     }
 
-    fn decide_rule<I: IntoIterator<Item = Pin>>(&self, rule: usize, now: i64, path_pins: I) -> Decision {
+    fn decide_rule<I: IntoIterator<Item = Pin>>(
+        &self,
+        rule: usize,
+        now: i64,
+        path_pins: I,
+    ) -> Decision {
         let r = &self.manifest.domains[rule];
         if r.pins.is_empty() {
             return Decision::Exempt { rule };
@@ -167,40 +190,67 @@ impl Policy {
         }
         for (cert_index, pin) in path_pins.into_iter().enumerate() {
             if let Some(pin_index) = r.pins.iter().position(|p| *p == pin) {
-                return Decision::Trusted { rule, cert_index, pin_index };
+                return Decision::Trusted {
+                    rule,
+                    cert_index,
+                    pin_index,
+                };
             }
         }
-        Decision::Violation { rule, enforced: r.enforce }
+        Decision::Violation {
+            rule,
+            enforced: r.enforce,
+        }
     }
 
     /// Applies the policy to a validated path given as DER certificates (leaf first, trust
     /// anchor last). Allocation-free on every outcome but errors.
-    pub fn check_path<C: AsRef<[u8]>>(&self, host: &str, now: i64, path: &[C]) -> Result<Decision, EvalError> {
+    pub fn check_path<C: AsRef<[u8]>>(
+        &self,
+        host: &str,
+        now: i64,
+        path: &[C],
+    ) -> Result<Decision, EvalError> {
         if path.is_empty() {
             return Err(EvalError::EmptyPath);
         }
         let canonical = host::canonical_host(host)?;
-        let Some(rule) = self.rule_index_for(&canonical) else { return Ok(Decision::NotPinned) };
+        let Some(rule) = self.rule_index_for(&canonical) else {
+            return Ok(Decision::NotPinned);
+        };
         // Validate every certificate's DER before deciding, so a malformed path is an error
         // whatever position the match would have been at.
         let mut spkis: [&[u8]; 16] = [&[]; 16];
         if path.len() <= spkis.len() {
             for (index, cert) in path.iter().enumerate() {
-                spkis[index] = spki_of_certificate(cert.as_ref()).map_err(|source| EvalError::Certificate { index, source })?;
+                spkis[index] = spki_of_certificate(cert.as_ref())
+                    .map_err(|source| EvalError::Certificate { index, source })?;
             }
-            return Ok(self.decide_rule(rule, now, spkis[..path.len()].iter().map(|s| Pin::of_spki(s))));
+            return Ok(self.decide_rule(
+                rule,
+                now,
+                spkis[..path.len()].iter().map(|s| Pin::of_spki(s)),
+            ));
         }
         let spkis = path
             .iter()
             .enumerate()
-            .map(|(index, c)| spki_of_certificate(c.as_ref()).map_err(|source| EvalError::Certificate { index, source }))
+            .map(|(index, c)| {
+                spki_of_certificate(c.as_ref())
+                    .map_err(|source| EvalError::Certificate { index, source })
+            })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(self.decide_rule(rule, now, spkis.iter().map(|s| Pin::of_spki(s))))
     }
 
     /// Evaluates and explains: the decision plus every certificate's pin and subject, the rule
     /// and its pins. For messages, reports and the CLI; not for the hot path.
-    pub fn verdict<C: AsRef<[u8]>>(&self, host: &str, now: i64, path: &[C]) -> Result<Verdict, EvalError> {
+    pub fn verdict<C: AsRef<[u8]>>(
+        &self,
+        host: &str,
+        now: i64,
+        path: &[C],
+    ) -> Result<Verdict, EvalError> {
         let decision = self.check_path(host, now, path)?;
         Ok(self.explain(host, decision, path))
     }
@@ -257,7 +307,11 @@ impl Verdict {
     /// The pin that matched, with the certificate it matched.
     pub fn matched(&self) -> Option<(&ChainEntry, Pin)> {
         match self.decision {
-            Decision::Trusted { cert_index, pin_index, .. } => {
+            Decision::Trusted {
+                cert_index,
+                pin_index,
+                ..
+            } => {
                 let rule = self.rule.as_ref()?;
                 Some((self.chain.get(cert_index)?, *rule.pins.get(pin_index)?))
             }
@@ -272,8 +326,14 @@ impl Verdict {
         for e in &self.chain {
             s.push_str(&format!("    {}: {}\n", e.pin, e.subject));
         }
-        let name = self.rule.as_ref().map_or(self.host.as_str(), |r| r.name.as_str());
-        s.push_str(&format!("  Pinned certificates for {} (rule '{name}'):\n", self.host));
+        let name = self
+            .rule
+            .as_ref()
+            .map_or(self.host.as_str(), |r| r.name.as_str());
+        s.push_str(&format!(
+            "  Pinned certificates for {} (rule '{name}'):\n",
+            self.host
+        ));
         for p in self.rule.iter().flat_map(|r| r.pins.iter()) {
             s.push_str(&format!("    {p}\n"));
         }
@@ -285,24 +345,61 @@ impl fmt::Display for Verdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let rule = self.rule.as_ref();
         let rule_desc = rule.map_or_else(String::new, |r| {
-            format!(" (rule '{}'{})", r.name, if r.include_subdomains { ", include_subdomains" } else { "" })
+            format!(
+                " (rule '{}'{})",
+                r.name,
+                if r.include_subdomains {
+                    ", include_subdomains"
+                } else {
+                    ""
+                }
+            )
         });
         match self.decision {
-            Decision::NotPinned => writeln!(f, "not pinned: no rule covers {}; normal validation alone applies", self.host)?,
-            Decision::Exempt { .. } => writeln!(f, "exempt: {} is exempted from pinning{rule_desc}", self.host)?,
+            Decision::NotPinned => writeln!(
+                f,
+                "not pinned: no rule covers {}; normal validation alone applies",
+                self.host
+            )?,
+            Decision::Exempt { .. } => writeln!(
+                f,
+                "exempt: {} is exempted from pinning{rule_desc}",
+                self.host
+            )?,
             Decision::Expired { .. } => {
-                let date = rule.and_then(|r| r.expires).map(|d| d.to_string()).unwrap_or_default();
-                writeln!(f, "expired: pins for {} expired on {date} and are not enforced{rule_desc}", self.host)?;
+                let date = rule
+                    .and_then(|r| r.expires)
+                    .map(|d| d.to_string())
+                    .unwrap_or_default();
+                writeln!(
+                    f,
+                    "expired: pins for {} expired on {date} and are not enforced{rule_desc}",
+                    self.host
+                )?;
             }
             Decision::Trusted { .. } => {
-                let (entry, pin) = self.matched().map_or((String::new(), String::new()), |(e, p)| (e.subject.clone(), p.to_string()));
-                writeln!(f, "trusted: {} matched {pin} on {entry}{rule_desc}", self.host)?;
+                let (entry, pin) = self
+                    .matched()
+                    .map_or((String::new(), String::new()), |(e, p)| {
+                        (e.subject.clone(), p.to_string())
+                    });
+                writeln!(
+                    f,
+                    "trusted: {} matched {pin} on {entry}{rule_desc}",
+                    self.host
+                )?;
             }
             Decision::Violation { enforced, .. } => {
                 if enforced {
-                    writeln!(f, "violation: no certificate of the validated path matches the pins{rule_desc}")?;
+                    writeln!(
+                        f,
+                        "violation: no certificate of the validated path matches the pins{rule_desc}"
+                    )?;
                 } else {
-                    writeln!(f, "report-only violation: no pin matched; connection allowed because enforce = false{rule_desc}")?;
+                    writeln!(
+                        f,
+                        "report-only violation: no pin matched; connection allowed because enforce = false{rule_desc}"
+                    )?;
                 }
                 return f.write_str(&self.failure_message());
             }

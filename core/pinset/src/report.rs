@@ -36,7 +36,13 @@ pub struct Report {
 
 impl Report {
     /// Builds a report for a verdict. `now` is Unix seconds.
-    pub fn new(verdict: &Verdict, port: u16, served: &[CertificateDer<'_>], validated: &[CertificateDer<'_>], now: i64) -> Self {
+    pub fn new(
+        verdict: &Verdict,
+        port: u16,
+        served: &[CertificateDer<'_>],
+        validated: &[CertificateDer<'_>],
+        now: i64,
+    ) -> Self {
         let rule = verdict.rule.as_ref();
         Self {
             date_time: rfc3339(now),
@@ -47,7 +53,12 @@ impl Report {
             effective_expiration_date: rule.and_then(|r| r.expires).map(|d| d.to_string()),
             served_certificate_chain: served.iter().map(|c| pem_encode(c)).collect(),
             validated_certificate_chain: validated.iter().map(|c| pem_encode(c)).collect(),
-            known_pins: rule.map_or_else(Vec::new, |r| r.pins.iter().map(|p| format!("pin-sha256=\"{}\"", p.to_base64())).collect()),
+            known_pins: rule.map_or_else(Vec::new, |r| {
+                r.pins
+                    .iter()
+                    .map(|p| format!("pin-sha256=\"{}\"", p.to_base64()))
+                    .collect()
+            }),
             enforce_pinning: rule.is_some_and(|r| r.enforce),
             validation_result: verdict.decision.kind().to_owned(),
         }

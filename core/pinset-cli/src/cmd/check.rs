@@ -23,7 +23,11 @@ pub fn run(args: &Args) -> Result<ExitCode, CliError> {
             }
             let m = &loaded.manifest;
             let pins: usize = m.domains.iter().map(|d| d.pins.len()).sum();
-            println!("{}: ok ({} domains, {pins} pins)", args.manifest.display(), m.domains.len());
+            println!(
+                "{}: ok ({} domains, {pins} pins)",
+                args.manifest.display(),
+                m.domains.len()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {

@@ -33,7 +33,11 @@ pub struct Args {
 pub fn run(args: &Args) -> Result<ExitCode, CliError> {
     let now = match &args.at {
         Some(s) => Date::parse(s)
-            .ok_or_else(|| CliError(format!("--at '{s}': expected a zero-padded YYYY-MM-DD date")))?
+            .ok_or_else(|| {
+                CliError(format!(
+                    "--at '{s}': expected a zero-padded YYYY-MM-DD date"
+                ))
+            })?
             .midnight_utc(),
         None => now_secs(),
     };
@@ -44,7 +48,9 @@ pub fn run(args: &Args) -> Result<ExitCode, CliError> {
     let policy = Policy::new(loaded.manifest);
     let presented = read_certificates(&args.chain)?;
     let roots = load_roots(&args.cas)?;
-    let unix = UnixTime::since_unix_epoch(std::time::Duration::from_secs(u64::try_from(now).unwrap_or(0)));
+    let unix = UnixTime::since_unix_epoch(std::time::Duration::from_secs(
+        u64::try_from(now).unwrap_or(0),
+    ));
     match chain::verify_pinned(&policy, &args.host, &presented, &roots, unix) {
         Ok(checked) => {
             let verdict = policy.explain(&args.host, checked.decision, &checked.path);
@@ -68,7 +74,10 @@ fn load_roots(cas: &[PathBuf]) -> Result<Roots, CliError> {
         let mut roots = Roots::default();
         let skipped = roots.extend_lenient(found.certs);
         if roots.is_empty() {
-            return Err(CliError(format!("no system roots found ({} errors); pass --ca ROOT.pem", found.errors.len())));
+            return Err(CliError(format!(
+                "no system roots found ({} errors); pass --ca ROOT.pem",
+                found.errors.len()
+            )));
         }
         if skipped > 0 {
             eprintln!("note: skipped {skipped} system roots webpki cannot use");

@@ -19,7 +19,8 @@ pub struct Args {
 pub fn run(args: &Args) -> Result<ExitCode, CliError> {
     for f in &args.files {
         for cert in read_certificates(f)? {
-            let pin = Pin::of_certificate(&cert).map_err(|e| CliError(format!("{}: {e}", f.display())))?;
+            let pin = Pin::of_certificate(&cert)
+                .map_err(|e| CliError(format!("{}: {e}", f.display())))?;
             println!("{pin}  {}", pinset::chain::subject_of(&cert));
         }
     }
