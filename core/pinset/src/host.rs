@@ -50,43 +50,45 @@ pub fn canonical_host(input: &str) -> Result<Cow<'_, str>, HostError> {
 
 /// True when `host` (already canonical) is an IP literal.
 pub fn is_ip_literal(host: &str) -> bool {
-    host.parse::<IpAddr>().is_ok()
+    // Cheap pre-filter: IP literals use only hex digits, dots and colons.
+    host.bytes()
+        .all(|b| b.is_ascii_hexdigit() || b == b'.' || b == b':')
+        && host.parse::<IpAddr>().is_ok()
 }
 
-/// Fast check: lowercase LDH labels (plus `_`), no empty label, no trailing dot, not all-numeric
-/// dotted (which could be an IPv4 spelling that needs normalising), lengths in bounds.
+/// Fast check: lowercase LDH labels (plus `_`), no empty label, no trailing dot, lengths in
+/// bounds, at least one letter (an all-numeric dotted name may be an IPv4 spelling that needs
+/// normalising), and no `xn--` label (punycode is re-validated by the IDNA path).
 fn is_canonical_ascii(s: &str) -> bool {
-    if s.len() > 253 {
+    let b = s.as_bytes();
+    if b.len() > 253 {
         return false;
     }
-    let mut label_len = 0usize;
+    let mut label_start = 0usize;
     let mut any_alpha = false;
-    for &b in s.as_bytes() {
-        match b {
+    for (i, &c) in b.iter().enumerate() {
+        match c {
             b'.' => {
-                if label_len == 0 {
+                if i == label_start {
                     return false;
                 }
-                label_len = 0;
+                label_start = i + 1;
+                continue;
             }
-            b'a'..=b'z' | b'_' => {
-                any_alpha = true;
-                label_len += 1;
+            b'a'..=b'z' | b'_' => any_alpha = true,
+            b'0'..=b'9' => {}
+            b'-' => {
+                if i == label_start + 2 && b[label_start..].starts_with(b"xn--") {
+                    return false;
+                }
             }
-            b'0'..=b'9' | b'-' => label_len += 1,
             _ => return false,
         }
-        if label_len > 63 {
+        if i - label_start >= 63 {
             return false;
         }
     }
-    // A name whose labels are all digits may be an IPv4 literal in a non-standard spelling.
-    label_len != 0 && any_alpha && !has_xn_label_needing_check(s)
-}
-
-/// Punycode labels are re-validated by the IDNA path (a bogus `xn--` label must not pass).
-fn has_xn_label_needing_check(s: &str) -> bool {
-    s.split('.').any(|l| l.starts_with("xn--"))
+    label_start < b.len() && any_alpha
 }
 
 fn slow_canonical(input: &str) -> Result<String, HostError> {

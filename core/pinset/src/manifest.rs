@@ -281,6 +281,8 @@ struct RawDebug {
 
 struct Ctx<'a> {
     src: &'a str,
+    /// Byte offsets at which each line starts (for O(log n) positions).
+    line_starts: Vec<usize>,
     file: String,
     base_dir: Option<&'a Path>,
     now: Option<i64>,
@@ -288,8 +290,19 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.src.len());
+        let line = self.line_starts.partition_point(|&s| s <= offset);
+        let start = self
+            .line_starts
+            .get(line.wrapping_sub(1))
+            .copied()
+            .unwrap_or(0);
+        let col = self.src.get(start..offset).map_or(0, |l| l.chars().count()) + 1;
+        (line, col)
+    }
     fn push(&mut self, severity: Severity, span: Range<usize>, message: impl Into<String>) {
-        let (line, col) = line_col(self.src, span.start);
+        let (line, col) = self.line_col(span.start);
         self.diags.push(Diagnostic {
             severity,
             file: self.file.clone(),
@@ -357,8 +370,12 @@ impl Manifest {
         base_dir: Option<&Path>,
         now: Option<i64>,
     ) -> Result<Loaded, ManifestError> {
+        let line_starts = std::iter::once(0)
+            .chain(src.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
         let mut cx = Ctx {
             src,
+            line_starts,
             file: file.to_owned(),
             base_dir,
             now,
@@ -453,7 +470,7 @@ fn build(cx: &mut Ctx<'_>, raw: RawManifest) -> Manifest {
             );
             continue;
         }
-        let (line, _) = line_col(cx.src, name_span.start);
+        let (line, _) = cx.line_col(name_span.start);
         seen.insert(name.clone(), line);
         let include_subdomains = d
             .include_subdomains

@@ -5,7 +5,6 @@
 //! not allocate; [`Verdict`] adds the human-facing details (subjects, every certificate's pin)
 //! and is built only when someone wants to read it.
 
-use std::collections::HashMap;
 use std::fmt;
 
 use crate::host::{self, HostError};
@@ -105,7 +104,9 @@ pub enum EvalError {
 #[derive(Debug, Clone)]
 pub struct Policy {
     manifest: Manifest,
-    by_name: HashMap<String, usize>,
+    /// Rule index by canonical name. foldhash: keys come from the manifest, and lookups of
+    /// attacker-chosen hosts cannot grow the table, so a fast non-keyed-strength hash is fine.
+    by_name: foldhash::HashMap<String, usize>,
     /// Per rule: Unix seconds at which its pins stop being enforced.
     expires_at: Vec<Option<i64>>,
 }
