@@ -18,6 +18,9 @@ use crate::pin::Pin;
 /// The only manifest format version this library reads.
 pub const MANIFEST_VERSION: i64 = 1;
 
+/// Largest manifest file accepted (8 MiB; a 500-domain manifest is about 60 KiB).
+pub const MAX_MANIFEST_BYTES: u64 = 8 << 20;
+
 /// Warn when a pin-set expires within this many days.
 pub const EXPIRY_WARNING_DAYS: i64 = 30;
 
@@ -332,11 +335,23 @@ impl Manifest {
     /// Reads and validates a manifest file. Trust-anchor paths are resolved against its
     /// directory and checked to hold certificates. `now` (Unix seconds) enables expiry warnings.
     pub fn load(path: &Path, now: Option<i64>) -> Result<Loaded, ManifestError> {
+        use std::io::Read as _;
         let file = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|e| ManifestError::Io {
-            file: file.clone(),
-            reason: e.to_string(),
-        })?;
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_MANIFEST_BYTES + 1).read_to_end(&mut bytes))
+            .map_err(|e| ManifestError::Io {
+                file: file.clone(),
+                reason: e.to_string(),
+            })?;
+        if bytes.len() as u64 > MAX_MANIFEST_BYTES {
+            return Err(ManifestError::Io {
+                file,
+                reason: format!(
+                    "larger than {MAX_MANIFEST_BYTES} bytes; a manifest is a small hand-edited file"
+                ),
+            });
+        }
         let src = String::from_utf8(bytes).map_err(|e| {
             let off = e.utf8_error().valid_up_to();
             ManifestError::Invalid(vec![Diagnostic {
@@ -403,6 +418,8 @@ impl Manifest {
         if errors.is_empty() {
             Ok(Loaded { manifest, warnings })
         } else {
+            let mut errors = errors;
+            errors.sort_by_key(|d| (d.line, d.col));
             Err(ManifestError::Invalid(errors))
         }
     }
@@ -482,7 +499,10 @@ fn build(cx: &mut Ctx<'_>, raw: RawManifest) -> Manifest {
                 format!("include_subdomains cannot apply to the IP literal '{name}'"),
             );
         }
+        let errors_before = cx.diags.len();
         let pins = parse_pins(cx, &d.pins);
+        // Rules about the pin count only make sense when every pin parsed.
+        let pins_ok = cx.diags.len() == errors_before;
         let expires = match &d.expires {
             Some(e) => parse_date(cx, e),
             None => default_expires,
@@ -506,7 +526,7 @@ fn build(cx: &mut Ctx<'_>, raw: RawManifest) -> Manifest {
         };
         // Backup-pin rule (an enforced pin-set needs a second, distinct key to rotate to).
         let require_backup = d.require_backup_pin.unwrap_or(true);
-        if rule.enforce && require_backup && rule.pins.len() == 1 {
+        if pins_ok && rule.enforce && require_backup && rule.pins.len() == 1 {
             cx.error(
                 d.pins.span(),
                 format!(
@@ -516,7 +536,7 @@ fn build(cx: &mut Ctx<'_>, raw: RawManifest) -> Manifest {
                 ),
             );
         }
-        if !rule.enforce && rule.pins.is_empty() {
+        if pins_ok && !rule.enforce && rule.pins.is_empty() {
             cx.error(
                 d.pins.span(),
                 format!(
@@ -550,21 +570,21 @@ fn build(cx: &mut Ctx<'_>, raw: RawManifest) -> Manifest {
                 );
             }
         }
-        name_spans.push(name_span);
+        name_spans.push((name_span, d.pins.get_ref().is_empty()));
         domains.push(rule);
     }
 
     // Exemptions need a parent rule with include_subdomains; otherwise an empty pin-set is a
     // configured-but-empty rule that silently pins nothing.
     for (i, rule) in domains.iter().enumerate() {
-        if rule.is_exemption() && rule.enforce {
+        let (span, declared_empty) = name_spans[i].clone();
+        if declared_empty && rule.enforce {
             let has_parent = domains.iter().any(|p| {
                 p.include_subdomains
                     && p.name != rule.name
                     && host::is_same_or_subdomain(&rule.name, &p.name)
             });
             if !has_parent {
-                let span = name_spans[i].clone();
                 cx.error(
                     span,
                     format!(
