@@ -103,6 +103,10 @@ fn benches(c: &mut Criterion) {
             }
         })
     });
+    g.finish();
+
+    // Where the time over the floor goes (not targets; for profiling regressions).
+    let mut g = c.benchmark_group("evaluate_parts");
     g.bench_function("locate_spki_x3", |b| {
         b.iter(|| {
             for c in black_box(&path) {

@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""Run the criterion benches and print the ratio table the README carries.
+
+Usage: python3 scripts/bench-report.py [--no-run] [--quick]
+
+Reads criterion's `target/criterion/<group>/<function>/new/estimates.json` (median point
+estimates), prints each target ratio against its floor or peer measured in the same run, the
+stripped size of `libpinset_ffi.so` built with the `mobile` profile, and the CPU model.
+Exit status 1 when a target is missed (a report, not a test: `cargo test` has no timing asserts).
+"""
+import argparse
+import json
+import os
+import pathlib
+import platform
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+CRIT = ROOT / "target" / "criterion"
+
+# (name, numerator id, denominator id or None, limit, unit of limit)
+TARGETS = [
+    ("evaluate hit / floor", "evaluate/chain3_hit", "floor/sha256_spki_x3", 1.5),
+    ("evaluate miss / floor", "evaluate/chain3_miss", "floor/sha256_spki_x3", None),
+    ("handshake pinned / unpinned", "handshake/pinned", "handshake/unpinned", 1.05),
+    ("sign ed25519 B.2.6 / floor", "sign/ed25519_b26", "floor/ed25519_sign_b26", 1.15),
+    ("verify ed25519 B.2.6 / floor", "verify/ed25519_b26", "floor/ed25519_verify_b26", 1.15),
+]
+ABSOLUTE = [("manifest/parse_500_domains", 5e6)]  # ns
+BENCHES = ["evaluate", "handshake", "sign"]
+SIZE_BUDGET = int(1.5 * 1024 * 1024)
+
+
+def median_ns(bench_id):
+    f = CRIT / bench_id / "new" / "estimates.json"
+    if not f.exists():
+        return None
+    return json.loads(f.read_text())["median"]["point_estimate"]
+
+
+def fmt_ns(ns):
+    if ns is None:
+        return "n/a"
+    if ns >= 1e6:
+        return f"{ns / 1e6:.2f} ms"
+    if ns >= 1e3:
+        return f"{ns / 1e3:.2f} µs"
+    return f"{ns:.0f} ns"
+
+
+def cpu_model():
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def so_size():
+    lib = ROOT / "target" / "mobile" / "libpinset_ffi.so"
+    if not (ROOT / "core" / "pinset-ffi").exists():
+        return None
+    subprocess.run(["cargo", "build", "--profile", "mobile", "-p", "pinset-ffi", "--lib"], cwd=ROOT, check=True)
+    return lib.stat().st_size if lib.exists() else None
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--no-run", action="store_true", help="only read existing criterion results")
+    ap.add_argument("--quick", action="store_true", help="shorter measurement (noisier)")
+    args = ap.parse_args()
+    if not args.no_run:
+        extra = ["--warm-up-time", "1", "--measurement-time", "3"] if args.quick else []
+        for b in BENCHES:
+            if (ROOT / "core" / "pinset" / "benches" / f"{b}.rs").exists():
+                subprocess.run(["cargo", "bench", "-p", "pinset", "--bench", b, "--", *extra], cwd=ROOT, check=True)
+    ok = True
+    print(f"CPU: {cpu_model()} ({os.cpu_count()} cores)")
+    print()
+    print("| ratio | numerator | denominator | ratio | target |")
+    print("|---|---|---|---|---|")
+    for name, num, den, limit in TARGETS:
+        n, d = median_ns(num), median_ns(den)
+        ratio = n / d if n and d else None
+        verdict = ""
+        if limit is not None and ratio is not None:
+            good = ratio <= limit
+            ok &= good
+            verdict = f"≤ {limit} {'✔' if good else '✘'}"
+        r = f"{ratio:.2f}×" if ratio else "n/a"
+        print(f"| {name} | `{num}` {fmt_ns(n)} | `{den}` {fmt_ns(d)} | {r} | {verdict} |")
+    for bench_id, limit in ABSOLUTE:
+        v = median_ns(bench_id)
+        good = v is not None and v <= limit
+        ok &= good
+        print(f"| {bench_id} | {fmt_ns(v)} | | | < {fmt_ns(limit)} {'✔' if good else '✘'} |")
+    size = so_size()
+    if size is not None:
+        good = size <= SIZE_BUDGET
+        ok &= good
+        print(f"| libpinset_ffi.so (x86_64, profile mobile, stripped) | {size / 1024 / 1024:.2f} MiB | | | ≤ 1.5 MiB {'✔' if good else '✘'} |")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
