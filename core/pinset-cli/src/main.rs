@@ -26,6 +26,8 @@ enum Command {
     Check(cmd::check::Args),
     /// Validate a chain to roots at a date, then apply the manifest's pins to the verified path.
     Evaluate(cmd::evaluate::Args),
+    /// Connect over TLS with pinning; print the validated chain, pins, the matched pin, protocol.
+    Connect(cmd::connect::Args),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +36,7 @@ fn main() -> ExitCode {
         Command::Pin(a) => cmd::pin::run(&a),
         Command::Check(a) => cmd::check::run(&a),
         Command::Evaluate(a) => cmd::evaluate::run(&a),
+        Command::Connect(a) => cmd::connect::run(&a),
     };
     match result {
         Ok(code) => code,

@@ -229,16 +229,16 @@ pub enum ChainError {
         reason: String,
     },
     /// The certificate is not valid for the host name.
-    #[error("certificate is not valid for host '{host}': {reason}")]
+    #[error("certificate is not valid for host '{host}': {reason:?}")]
     WrongHost {
         /// The host.
         host: String,
         /// webpki's reason.
-        reason: String,
+        reason: webpki::Error,
     },
     /// No path to a trust anchor validates (expired, unknown issuer, bad signature…).
-    #[error("chain does not validate: {0}")]
-    NotTrusted(String),
+    #[error("chain does not validate: {0:?}")]
+    NotTrusted(webpki::Error),
 }
 
 /// A validated path and the pin decision taken on it.
@@ -270,9 +270,9 @@ pub fn verify_pinned(
     let server_name = ServerName::try_from(canonical.as_ref())
         .map_err(|_| ChainError::Host(HostError::Invalid(canonical.to_string())))?;
     ee.verify_is_valid_for_subject_name(&server_name)
-        .map_err(|e| ChainError::WrongHost {
+        .map_err(|reason| ChainError::WrongHost {
             host: canonical.to_string(),
-            reason: format!("{e:?}"),
+            reason,
         })?;
 
     let now_secs = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
@@ -315,7 +315,7 @@ pub fn verify_pinned(
         }
         Err(e) => match violation.into_inner() {
             Some(v) => Ok(v),
-            None => Err(ChainError::NotTrusted(format!("{e:?}"))),
+            None => Err(ChainError::NotTrusted(e)),
         },
     }
 }

@@ -14,6 +14,7 @@
 //! | [`policy`] | most-specific-wins rule lookup and the pin decision |
 //! | [`chain`] | certificate parsing, path validation with webpki, pins on the verified path |
 //! | [`report`] | RFC 7469-style violation reports |
+//! | `verifier` | rustls `ServerCertVerifier` + pinned `ClientConfig` builder, mTLS (feature `tls`) |
 
 pub mod chain;
 pub mod host;
@@ -21,6 +22,8 @@ pub mod manifest;
 pub mod pin;
 pub mod policy;
 pub mod report;
+#[cfg(feature = "tls")]
+pub mod verifier;
 
 pub use manifest::{Date, DomainRule, Manifest, ManifestError, TrustAnchor};
 pub use pin::Pin;

@@ -14,8 +14,8 @@ pub struct Report {
     pub date_time: String,
     /// The host connected to.
     pub hostname: String,
-    /// The port connected to.
-    pub port: u16,
+    /// The port connected to, when the reporting layer knows it.
+    pub port: Option<u16>,
     /// The manifest rule that applied.
     pub noted_hostname: String,
     /// Whether that rule includes subdomains.
@@ -38,7 +38,7 @@ impl Report {
     /// Builds a report for a verdict. `now` is Unix seconds.
     pub fn new(
         verdict: &Verdict,
-        port: u16,
+        port: Option<u16>,
         served: &[CertificateDer<'_>],
         validated: &[CertificateDer<'_>],
         now: i64,

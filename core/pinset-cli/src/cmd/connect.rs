@@ -1,0 +1,192 @@
+//! `pinset connect HOST[:PORT] [--manifest FILE] [--ca ROOT.pem]... [--addr IP] [--client-cert F --client-key F]`
+
+use std::io::Write as _;
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use pinset::verifier::{PinningConfig, Resumption, StderrReporter, TrustMode};
+use pinset::{Manifest, Pin, Policy};
+use rustls_pki_types::ServerName;
+
+use crate::input::{CliError, now_secs, read_bounded, read_certificates};
+
+/// Arguments of `pinset connect`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The host (SNI and pinning name), optionally with `:PORT` (default 443).
+    target: String,
+    /// The pin manifest; without it the server's pins are printed and nothing is enforced.
+    #[arg(long)]
+    manifest: Option<PathBuf>,
+    /// Roots trusted in addition to the platform's (PEM or DER).
+    #[arg(long = "ca")]
+    cas: Vec<PathBuf>,
+    /// Connect to this IP address instead of resolving HOST.
+    #[arg(long)]
+    addr: Option<std::net::IpAddr>,
+    /// Client certificate chain for mTLS (PEM).
+    #[arg(long, requires = "client_key")]
+    client_cert: Option<PathBuf>,
+    /// Client private key for mTLS (PEM: PKCS#8, SEC1 or PKCS#1).
+    #[arg(long, requires = "client_cert")]
+    client_key: Option<PathBuf>,
+    /// Validate with webpki against the system roots (rustls-native-certs) instead of the OS verifier.
+    #[arg(long)]
+    webpki: bool,
+    /// Connect and handshake timeout, in seconds.
+    #[arg(long, default_value_t = 10)]
+    timeout: u64,
+}
+
+fn split_target(target: &str) -> Result<(String, u16), CliError> {
+    if let Some(rest) = target.strip_prefix('[') {
+        let (host, port) = rest
+            .split_once(']')
+            .ok_or_else(|| CliError(format!("'{target}': missing ']'")))?;
+        let port = match port.strip_prefix(':') {
+            Some(p) => p
+                .parse()
+                .map_err(|_| CliError(format!("'{target}': bad port")))?,
+            None => 443,
+        };
+        return Ok((host.to_owned(), port));
+    }
+    match target.rsplit_once(':') {
+        Some((h, p)) if !h.contains(':') => Ok((
+            h.to_owned(),
+            p.parse()
+                .map_err(|_| CliError(format!("'{target}': bad port '{p}'")))?,
+        )),
+        _ => Ok((target.to_owned(), 443)),
+    }
+}
+
+/// Connects, validates, pins; prints the validated chain with pins and subjects, the matched
+/// pin and the negotiated protocol. Exit 0 when trusted, 1 with the reason otherwise.
+pub fn run(args: &Args) -> Result<ExitCode, CliError> {
+    let (host, port) = split_target(&args.target)?;
+    let manifest = match &args.manifest {
+        Some(p) => {
+            let loaded =
+                Manifest::load(p, Some(now_secs())).map_err(|e| CliError(e.to_string()))?;
+            for w in &loaded.warnings {
+                eprintln!("{w}");
+            }
+            loaded.manifest
+        }
+        None => Manifest {
+            origin: "<none>".into(),
+            domains: Vec::new(),
+            debug_overrides: None,
+        },
+    };
+    let policy = Arc::new(Policy::new(manifest));
+    let mut extra = Vec::new();
+    for ca in &args.cas {
+        extra.extend(read_certificates(ca)?);
+    }
+    let mut builder = PinningConfig::new(policy.clone())
+        .trust_mode(if args.webpki {
+            TrustMode::WebPkiSystem
+        } else {
+            TrustMode::Platform
+        })
+        .extra_roots(extra)
+        .reporter(Arc::new(StderrReporter))
+        .resumption(Resumption::Disabled)
+        .record_outcomes(true);
+    if let (Some(cert), Some(key)) = (&args.client_cert, &args.client_key) {
+        builder = builder
+            .client_auth_pem(&read_bounded(cert)?, &read_bounded(key)?)
+            .map_err(|e| CliError(e.to_string()))?;
+    }
+    let (config, verifier) = builder
+        .build_with_verifier()
+        .map_err(|e| CliError(e.to_string()))?;
+
+    let server_name = ServerName::try_from(host.clone())
+        .map_err(|_| CliError(format!("'{host}' is not a valid server name")))?;
+    let addr: SocketAddr = match args.addr {
+        Some(ip) => SocketAddr::new(ip, port),
+        None => (host.as_str(), port)
+            .to_socket_addrs()
+            .map_err(|e| CliError(format!("resolving {host}: {e}")))?
+            .next()
+            .ok_or_else(|| CliError(format!("{host} resolves to no address")))?,
+    };
+    let timeout = Duration::from_secs(args.timeout.max(1));
+    let mut tcp = TcpStream::connect_timeout(&addr, timeout)
+        .map_err(|e| CliError(format!("connecting to {addr}: {e}")))?;
+    tcp.set_read_timeout(Some(timeout)).ok();
+    tcp.set_write_timeout(Some(timeout)).ok();
+    let mut conn = rustls::ClientConnection::new(Arc::new(config), server_name)
+        .map_err(|e| CliError(e.to_string()))?;
+    println!("connected to {addr} (SNI {host})");
+    let handshake = loop {
+        if !conn.is_handshaking() {
+            break Ok(());
+        }
+        if let Err(e) = conn.complete_io(&mut tcp) {
+            break Err(e);
+        }
+    };
+    let outcome = verifier.last_outcome();
+    if let Err(e) = handshake {
+        let reason = e
+            .get_ref()
+            .and_then(|i| i.downcast_ref::<rustls::Error>())
+            .map_or_else(|| e.to_string(), describe_tls_error);
+        println!("untrusted: {reason}");
+        return Ok(ExitCode::from(1));
+    }
+    let presented: Vec<_> = conn
+        .peer_certificates()
+        .map(<[_]>::to_vec)
+        .unwrap_or_default();
+    println!(
+        "protocol: {:?}, cipher suite: {:?}",
+        conn.protocol_version()
+            .map_or_else(|| "?".into(), |v| format!("{v:?}")),
+        conn.negotiated_cipher_suite()
+            .map_or_else(|| "?".into(), |s| format!("{:?}", s.suite()))
+    );
+    let (decision, path) = match outcome {
+        Some(o) if !o.path.is_empty() => (o.decision, o.path),
+        Some(o) => (
+            o.decision,
+            presented.iter().map(|c| c.clone().into_owned()).collect(),
+        ),
+        None => (
+            pinset::Decision::NotPinned,
+            presented.iter().map(|c| c.clone().into_owned()).collect(),
+        ),
+    };
+    let verdict = policy.explain(&host, decision, &path);
+    print!("{verdict}");
+    if args.manifest.is_none() {
+        println!("  Server's certificate chain as sent (pins for a manifest):");
+        for c in &presented {
+            let pin = Pin::of_certificate(c).map_or_else(|e| format!("<{e}>"), |p| p.to_string());
+            println!("    {pin}: {}", pinset::chain::subject_of(c));
+        }
+    }
+    // Close politely; errors here do not change the verdict.
+    conn.send_close_notify();
+    let _ = conn.complete_io(&mut tcp);
+    let _ = std::io::stdout().flush();
+    Ok(if verdict.allows_connection() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn describe_tls_error(e: &rustls::Error) -> String {
+    match e {
+        rustls::Error::InvalidCertificate(rustls::CertificateError::Other(o)) => o.0.to_string(),
+        other => other.to_string(),
+    }
+}
