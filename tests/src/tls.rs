@@ -96,7 +96,7 @@ impl Server {
                         let mut buf = [0u8; 64];
                         // Handshake happens on first I/O; reply once, then close.
                         if tls.read(&mut buf).is_ok() {
-                            let _ = tls.write_all(b"pong\n");
+                            let _ = tls.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\nconnection: close\r\n\r\npong\n");
                         }
                         conn.send_close_notify();
                         let _ = conn.complete_io(&mut tcp);
