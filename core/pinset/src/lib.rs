@@ -14,6 +14,7 @@
 //! | [`policy`] | most-specific-wins rule lookup and the pin decision |
 //! | [`chain`] | certificate parsing, path validation with webpki, pins on the verified path |
 //! | [`report`] | RFC 7469-style violation reports |
+//! | [`signing`] | RFC 9421 HTTP Message Signatures, RFC 9530 Content-Digest, foreign signers |
 //! | `verifier` | rustls `ServerCertVerifier` + pinned `ClientConfig` builder, mTLS (feature `tls`) |
 
 pub mod chain;
@@ -22,6 +23,7 @@ pub mod manifest;
 pub mod pin;
 pub mod policy;
 pub mod report;
+pub mod signing;
 #[cfg(feature = "tls")]
 pub mod verifier;
 
