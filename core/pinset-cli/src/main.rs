@@ -28,6 +28,10 @@ enum Command {
     Evaluate(cmd::evaluate::Args),
     /// Connect over TLS with pinning; print the validated chain, pins, the matched pin, protocol.
     Connect(cmd::connect::Args),
+    /// Sign a raw HTTP/1.1 request (RFC 9421, with RFC 9530 Content-Digest); prints the signed request.
+    Sign(cmd::sign::Args),
+    /// Verify the RFC 9421 signatures of a raw HTTP/1.1 message.
+    Verify(cmd::verify::Args),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +41,8 @@ fn main() -> ExitCode {
         Command::Check(a) => cmd::check::run(&a),
         Command::Evaluate(a) => cmd::evaluate::run(&a),
         Command::Connect(a) => cmd::connect::run(&a),
+        Command::Sign(a) => cmd::sign::run(&a),
+        Command::Verify(a) => cmd::verify::run(&a),
     };
     match result {
         Ok(code) => code,

@@ -4,3 +4,5 @@ pub mod check;
 pub mod connect;
 pub mod evaluate;
 pub mod pin;
+pub mod sign;
+pub mod verify;
