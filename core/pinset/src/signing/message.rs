@@ -242,8 +242,17 @@ impl HttpMessage {
             Kind::Request {
                 method,
                 request_target,
-                ..
-            } => format!("{method} {request_target} HTTP/1.1{eol}"),
+                target,
+            } => {
+                let mut head = format!("{method} {request_target} HTTP/1.1{eol}");
+                // HTTP/1.1 requires Host; derive it from the target URI when the model has none.
+                if self.field_values("host").next().is_none() {
+                    let host = target.host_str().unwrap_or("");
+                    let port = target.port().map(|p| format!(":{p}")).unwrap_or_default();
+                    head.push_str(&format!("Host: {host}{port}{eol}"));
+                }
+                head
+            }
             Kind::Response { status } => format!("HTTP/1.1 {status}{eol}"),
         };
         for (n, v) in &self.fields {
