@@ -12,3 +12,5 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo build --locked --release --bin pinset
 cargo test --workspace --locked
+echo "== generated OkHttp pinner against real OkHttp (Maven)"
+bash tests/okhttp-generated/run.sh

@@ -28,6 +28,10 @@ enum Command {
     Evaluate(cmd::evaluate::Args),
     /// Connect over TLS with pinning; print the validated chain, pins, the matched pin, protocol.
     Connect(cmd::connect::Args),
+    /// Generate a platform pin configuration (Android NSC, OkHttp, iOS ATS) from the manifest.
+    Generate(cmd::generate::Args),
+    /// Import an Android NSC XML or an OkHttp pin list as a manifest (TOML on stdout).
+    Import(cmd::import::Args),
     /// Sign a raw HTTP/1.1 request (RFC 9421, with RFC 9530 Content-Digest); prints the signed request.
     Sign(cmd::sign::Args),
     /// Verify the RFC 9421 signatures of a raw HTTP/1.1 message.
@@ -41,6 +45,8 @@ fn main() -> ExitCode {
         Command::Check(a) => cmd::check::run(&a),
         Command::Evaluate(a) => cmd::evaluate::run(&a),
         Command::Connect(a) => cmd::connect::run(&a),
+        Command::Generate(a) => cmd::generate::run(&a),
+        Command::Import(a) => cmd::import::run(&a),
         Command::Sign(a) => cmd::sign::run(&a),
         Command::Verify(a) => cmd::verify::run(&a),
     };

@@ -13,12 +13,16 @@
 //! | [`manifest`] | the strict TOML pin manifest with `file:line:col` diagnostics |
 //! | [`policy`] | most-specific-wins rule lookup and the pin decision |
 //! | [`chain`] | certificate parsing, path validation with webpki, pins on the verified path |
+//! | [`generate`] | Android NSC, OkHttp `CertificatePinner`, iOS ATS from one manifest, with weaknesses stated |
+//! | [`import`] | NSC XML (validated with Android's rules) and OkHttp pin lists into a manifest |
 //! | [`report`] | RFC 7469-style violation reports |
 //! | [`signing`] | RFC 9421 HTTP Message Signatures, RFC 9530 Content-Digest, foreign signers |
 //! | `verifier` | rustls `ServerCertVerifier` + pinned `ClientConfig` builder, mTLS (feature `tls`) |
 
 pub mod chain;
+pub mod generate;
 pub mod host;
+pub mod import;
 pub mod manifest;
 pub mod pin;
 pub mod policy;

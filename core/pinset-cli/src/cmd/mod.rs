@@ -3,6 +3,8 @@
 pub mod check;
 pub mod connect;
 pub mod evaluate;
+pub mod generate;
+pub mod import;
 pub mod pin;
 pub mod sign;
 pub mod verify;

@@ -1,0 +1,173 @@
+//! Android `res/xml/network_security_config.xml`, written with quick-xml.
+//!
+//! One `domain-config` per rule, nested under its nearest `include_subdomains` parent (NSC
+//! resolves most-specific-wins the same way). Children inherit pin-set and trust-anchors in
+//! NSC but not in the manifest, so a child always states its own: an exemption or a
+//! report-only child under a pinned parent gets an empty `<pin-set/>`, and trust anchors are
+//! written whenever they differ from what would be inherited.
+
+use quick_xml::Writer;
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+
+use super::{GenerateError, Output, effective_anchors, header, parent_of, raw_resource_name};
+use crate::manifest::{DomainRule, Manifest, TrustAnchor};
+
+const TARGET: &str = "android-nsc";
+
+type W = Writer<Vec<u8>>;
+
+fn io(e: impl std::fmt::Display) -> GenerateError {
+    GenerateError::InvalidValue {
+        target: TARGET,
+        reason: e.to_string(),
+    }
+}
+
+fn start(w: &mut W, name: &str, attrs: &[(&str, &str)]) -> Result<(), GenerateError> {
+    w.write_event(Event::Start(
+        BytesStart::new(name).with_attributes(attrs.iter().copied()),
+    ))
+    .map_err(io)
+}
+
+fn end(w: &mut W, name: &str) -> Result<(), GenerateError> {
+    w.write_event(Event::End(BytesEnd::new(name))).map_err(io)
+}
+
+fn empty(w: &mut W, name: &str, attrs: &[(&str, &str)]) -> Result<(), GenerateError> {
+    w.write_event(Event::Empty(
+        BytesStart::new(name).with_attributes(attrs.iter().copied()),
+    ))
+    .map_err(io)
+}
+
+fn text_element(
+    w: &mut W,
+    name: &str,
+    attrs: &[(&str, &str)],
+    text: &str,
+) -> Result<(), GenerateError> {
+    start(w, name, attrs)?;
+    w.write_event(Event::Text(BytesText::new(text)))
+        .map_err(io)?;
+    end(w, name)
+}
+
+fn anchors(w: &mut W, list: &[TrustAnchor], out: &mut Output) -> Result<(), GenerateError> {
+    start(w, "trust-anchors", &[])?;
+    for a in list {
+        match a {
+            TrustAnchor::System => empty(w, "certificates", &[("src", "system")])?,
+            TrustAnchor::Pem { path, .. } => {
+                let res = raw_resource_name(path);
+                empty(w, "certificates", &[("src", &format!("@raw/{res}"))])?;
+                let entry = (format!("res/raw/{res}.pem"), path.clone());
+                if !out.extra_files.contains(&entry) {
+                    out.extra_files.push(entry);
+                }
+            }
+        }
+    }
+    end(w, "trust-anchors")
+}
+
+/// Generates the NSC XML.
+pub fn generate(m: &Manifest) -> Result<Output, GenerateError> {
+    let mut out = Output {
+        text: String::new(),
+        weaknesses: Vec::new(),
+        notes: Vec::new(),
+        extra_files: Vec::new(),
+    };
+    let mut w = Writer::new_with_indent(Vec::new(), b' ', 4);
+    w.write_event(Event::Decl(BytesDecl::new("1.0", Some("utf-8"), None)))
+        .map_err(io)?;
+    w.write_event(Event::Comment(BytesText::new(&format!(" {} ", header(m)))))
+        .map_err(io)?;
+    start(&mut w, "network-security-config", &[])?;
+    for rule in m.domains.iter().filter(|r| parent_of(m, r).is_none()) {
+        write_rule(&mut w, m, rule, None, &mut out)?;
+    }
+    if let Some(d) = &m.debug_overrides {
+        start(&mut w, "debug-overrides", &[])?;
+        anchors(&mut w, &d.trust_anchors, &mut out)?;
+        end(&mut w, "debug-overrides")?;
+        out.notes.push("debug-overrides: the debug CAs are trusted only in debuggable builds (android:debuggable)".into());
+    }
+    end(&mut w, "network-security-config")?;
+    if m.domains.iter().any(|r| r.expires.is_some()) {
+        out.weaknesses.push(
+            "pin-set expiration is evaluated by Android in the device's local time zone, not at 00:00 UTC: \
+             pins may stop being enforced up to 14 hours earlier than the manifest says"
+                .into(),
+        );
+    }
+    if m.domains
+        .iter()
+        .any(|r| r.name.starts_with("xn--") || r.name.contains(".xn--"))
+    {
+        out.notes.push(
+            "IDN names are written as A-labels (punycode): NSC compares hosts literally".into(),
+        );
+    }
+    out.text = String::from_utf8(w.into_inner()).map_err(io)? + "\n";
+    Ok(out)
+}
+
+fn write_rule(
+    w: &mut W,
+    m: &Manifest,
+    rule: &DomainRule,
+    parent: Option<&DomainRule>,
+    out: &mut Output,
+) -> Result<(), GenerateError> {
+    if crate::host::is_ip_literal(&rule.name) {
+        out.notes.push(format!(
+            "'{}' is an IP literal: NSC matches it only if the app connects by that literal",
+            rule.name
+        ));
+    }
+    start(w, "domain-config", &[])?;
+    let include = if rule.include_subdomains {
+        "true"
+    } else {
+        "false"
+    };
+    text_element(w, "domain", &[("includeSubdomains", include)], &rule.name)?;
+    let own = effective_anchors(rule);
+    let inherited = parent.map_or_else(|| vec![TrustAnchor::System], effective_anchors);
+    if own != inherited {
+        anchors(w, &own, out)?;
+    }
+    if rule.is_exemption() {
+        empty(w, "pin-set", &[])?;
+    } else if !rule.enforce {
+        out.weaknesses.push(format!(
+            "'{}' is report-only: NSC cannot report without enforcing, so its pins are left out (not pinned on Android)",
+            rule.name
+        ));
+        if parent.is_some() {
+            // Do not inherit the parent's enforced pins.
+            empty(w, "pin-set", &[])?;
+        }
+    } else {
+        let exp = rule.expires.map(|d| d.to_string());
+        let attrs: Vec<(&str, &str)> = exp
+            .as_deref()
+            .map(|e| vec![("expiration", e)])
+            .unwrap_or_default();
+        start(w, "pin-set", &attrs)?;
+        for p in &rule.pins {
+            text_element(w, "pin", &[("digest", "SHA-256")], &p.to_base64())?;
+        }
+        end(w, "pin-set")?;
+    }
+    for child in m
+        .domains
+        .iter()
+        .filter(|c| parent_of(m, c).is_some_and(|p| p.name == rule.name))
+    {
+        write_rule(w, m, child, Some(rule), out)?;
+    }
+    end(w, "domain-config")
+}

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Generate the OkHttp pinner from pins.toml with the release `pinset`, compile it against real
+# OkHttp from Maven Central and run the JUnit tests against local TLS servers.
+set -euo pipefail
+cd "$(dirname "$0")"
+pinset=../../target/release/pinset
+[ -x "$pinset" ] || (cd ../.. && cargo build --release --locked --bin pinset)
+mkdir -p target/generated-sources/pinset
+"$pinset" generate okhttp pins.toml --package dev.pinset.generated -o target/generated-sources/pinset/PinsetPins.kt
+mvn -B --no-transfer-progress test
