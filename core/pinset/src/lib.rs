@@ -20,6 +20,8 @@
 //! | `verifier` | rustls `ServerCertVerifier` + pinned `ClientConfig` builder, mTLS (feature `tls`) |
 
 pub mod chain;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod generate;
 pub mod host;
 pub mod import;

@@ -1,0 +1,1 @@
+CertificatePinner.Builder().add("*.example.com", "sha1/2jmj7l5rSw0yVb/vlWAYkK/YBwk=")

@@ -1,0 +1,136 @@
+//! Entry points shared by the libFuzzer targets (`core/fuzz`) and the stable corpus replay
+//! test (`tests/corpus_replay.rs`). Each takes arbitrary bytes and must never panic; they
+//! also check a few invariants (round trips) with `assert!`, which is what a fuzzer reports.
+#![allow(clippy::panic, clippy::unwrap_used, missing_docs)]
+
+use std::sync::OnceLock;
+
+use crate::manifest::Manifest;
+use crate::pin::Pin;
+use crate::policy::Policy;
+use crate::signing::verify::{KeyEntry, verify};
+use crate::signing::{HttpMessage, VerifyPolicy, VerifyingKey};
+
+/// Manifest parsing; a manifest that parses re-serializes to one that parses equivalently.
+pub fn manifest(data: &[u8]) {
+    let Ok(src) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(loaded) = Manifest::parse(src, Some(0)) {
+        let again = Manifest::parse(&loaded.manifest.to_toml(""), Some(0));
+        let again = again.unwrap_or_else(|e| panic!("re-serialized manifest does not parse: {e}"));
+        assert_eq!(again.manifest.domains.len(), loaded.manifest.domains.len());
+    }
+}
+
+/// Certificate parsing, pins and subjects.
+pub fn certificate(data: &[u8]) {
+    if let Ok(certs) = crate::chain::parse_certificates(data) {
+        for c in &certs {
+            let _ = Pin::of_certificate(c);
+            let _ = crate::chain::subject_of(c);
+        }
+    }
+    let _ = crate::pin::spki_of_certificate(data);
+}
+
+fn policy() -> &'static Policy {
+    static P: OnceLock<Policy> = OnceLock::new();
+    P.get_or_init(|| {
+        let src = "version = 1\n[[domain]]\nname = \"example.com\"\ninclude_subdomains = true\n\
+                   pins = [\"sha256/YLh1dUR9y6Kja30RrAn7JKnbQG/uEtLMkBgFF2Fuihg=\", \"sha256/sRHdihwgkaib1P1gxX8HFszlM+4hMvCalm+9a+bI2lg=\"]\n\
+                   [[domain]]\nname = \"cdn.example.com\"\npins = []\n";
+        Policy::new(Manifest::parse(src, None).unwrap().manifest)
+    })
+}
+
+/// Pin evaluation: first line is the host, the rest is a chain (PEM, or DER parts separated
+/// by `\n--\n`).
+pub fn evaluate(data: &[u8]) {
+    let (host, rest) = match data.iter().position(|&b| b == b'\n') {
+        Some(i) => (&data[..i], &data[i + 1..]),
+        None => (data, &[][..]),
+    };
+    let Ok(host) = std::str::from_utf8(host) else {
+        return;
+    };
+    let parts: Vec<&[u8]> = if rest.starts_with(b"-----") {
+        match crate::chain::parse_certificates(rest) {
+            Ok(certs) => {
+                let owned: Vec<Vec<u8>> = certs.iter().map(|c| c.to_vec()).collect();
+                let _ = policy().check_path(host, 0, &owned);
+                let _ = policy().verdict(host, 0, &owned);
+                return;
+            }
+            Err(_) => return,
+        }
+    } else {
+        rest.split(|&b| b == 0).collect()
+    };
+    let _ = policy().check_path(host, 0, &parts);
+    let _ = policy().decide(host, 0, parts.iter().map(|p| Pin::of_spki(p)));
+}
+
+/// NSC import (the Android-rules validator).
+pub fn nsc_import(data: &[u8]) {
+    if let Ok(src) = std::str::from_utf8(data) {
+        if let Ok(imported) = crate::import::android_nsc(src, "fuzz") {
+            let _ = imported.manifest.to_toml("");
+        }
+    }
+}
+
+/// OkHttp pin-list import.
+pub fn okhttp_import(data: &[u8]) {
+    if let Ok(src) = std::str::from_utf8(data) {
+        let _ = crate::import::okhttp(src, "fuzz");
+    }
+}
+
+/// Raw HTTP/1.1 parsing; a parsed message serializes to one that parses to the same message.
+pub fn http_message(data: &[u8]) {
+    if let Ok(m) = HttpMessage::parse(data, "https") {
+        let again = HttpMessage::parse(&m.to_http1(true), "https");
+        let again = again.unwrap_or_else(|e| panic!("re-serialized message does not parse: {e}"));
+        let trimmed = |f: &[(String, String)]| {
+            f.iter()
+                .map(|(n, v)| (n.clone(), v.trim().to_owned()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(trimmed(&again.fields), trimmed(&m.fields));
+        assert_eq!(again.body, m.body);
+    }
+}
+
+/// `Signature-Input` / `Signature` / `Content-Digest` parsing and verification of a raw
+/// message against a fixed Ed25519 key (the RFC 9421 test key).
+pub fn signature(data: &[u8]) {
+    static KEY: OnceLock<KeyEntry> = OnceLock::new();
+    let keys = KEY.get_or_init(|| {
+        let pem = "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAJrQLj5P/89iXES9+vFgrIy29clF9CC/oPPsw3c5D0bs=\n-----END PUBLIC KEY-----\n";
+        KeyEntry { key: VerifyingKey::from_pem(pem.as_bytes()).unwrap(), allowed: vec![] }
+    });
+    if let Ok(m) = HttpMessage::parse(data, "https") {
+        let policy = VerifyPolicy {
+            max_age: None,
+            require_created: false,
+            require_digest_for_body: false,
+            ..VerifyPolicy::default()
+        };
+        let _ = verify(&m, None, keys, &policy, None, 1_618_884_473);
+        for v in m.field_values("content-digest") {
+            let _ = crate::signing::check_content_digest(v, &m.body);
+        }
+    }
+}
+
+/// All targets by name (for the corpus replay test).
+pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+    ("manifest", manifest),
+    ("certificate", certificate),
+    ("evaluate", evaluate),
+    ("nsc_import", nsc_import),
+    ("okhttp_import", okhttp_import),
+    ("http_message", http_message),
+    ("signature", signature),
+];
