@@ -124,8 +124,11 @@ pub fn signature(data: &[u8]) {
     }
 }
 
+/// A fuzz entry point.
+pub type Target = fn(&[u8]);
+
 /// All targets by name (for the corpus replay test).
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("manifest", manifest),
     ("certificate", certificate),
     ("evaluate", evaluate),
