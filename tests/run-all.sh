@@ -14,3 +14,5 @@ cargo build --locked --release --bin pinset
 cargo test --workspace --locked
 echo "== generated OkHttp pinner against real OkHttp (Maven)"
 bash tests/okhttp-generated/run.sh
+echo "== Kotlin SDK on the host JVM (UniFFI + JNA + OkHttp, Maven)"
+bash bindings-android/test.sh

@@ -9,8 +9,9 @@
 use std::cell::RefCell;
 
 use base64::Engine as _;
+pub use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject as _;
-use rustls_pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
+use rustls_pki_types::{ServerName, TrustAnchor, UnixTime};
 use webpki::{EndEntityCert, KeyUsage, VerifiedPath};
 
 use crate::host::{self, HostError};

@@ -1,0 +1,477 @@
+//! UniFFI adapter over the `pinset` core for Kotlin and Swift. No logic of its own: it converts
+//! types, rate-limits reports and maps errors. Every exported function returns a `Result`;
+//! inputs are never trusted (hostile arguments are tested to produce errors, not panics).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use pinset::signing::verify::KeyEntry;
+use pinset::signing::{
+    self, Algorithm, Component, DigestAlg, HttpMessage, KeySigner, ParamValue, SignatureSpec,
+    SigningKey, VerifyingKey,
+};
+use pinset::{Decision, Manifest, Pin, Policy};
+
+uniffi::setup_scaffolding!();
+
+/// Errors crossing the FFI. Kotlin sees `PinsetException.<Variant>`, Swift `PinsetError.<variant>`.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum PinsetError {
+    /// The manifest is invalid; the message lists every problem with its line and column.
+    #[error("{reason}")]
+    Manifest {
+        /// `file:line:col: error: …` lines.
+        reason: String,
+    },
+    /// A certificate of the chain is not valid DER.
+    #[error("{reason}")]
+    Certificate {
+        /// What is wrong.
+        reason: String,
+    },
+    /// The host name is not valid.
+    #[error("{reason}")]
+    Host {
+        /// What is wrong.
+        reason: String,
+    },
+    /// Signing or verification failed; `kind` is the stable error kind (`bad-signature`, `expired`, …).
+    #[error("{kind}: {reason}")]
+    Signing {
+        /// Stable kind.
+        kind: String,
+        /// Details.
+        reason: String,
+    },
+    /// A Kotlin/Swift callback (signer, report sink) failed or threw.
+    #[error("callback failed: {reason}")]
+    Callback {
+        /// What the foreign side reported.
+        reason: String,
+    },
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for PinsetError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        Self::Callback { reason: e.reason }
+    }
+}
+
+impl From<signing::SigningError> for PinsetError {
+    fn from(e: signing::SigningError) -> Self {
+        use signing::SigningError as E;
+        let kind = match &e {
+            E::Message(_) => "message",
+            E::Component(_) => "component",
+            E::MissingComponent(_) => "missing-component",
+            E::Params(_) => "params",
+            E::MissingParameter(_) => "missing-parameter",
+            E::Key(_) => "key",
+            E::AlgorithmMismatch(_) => "algorithm-mismatch",
+            E::BadSignature => "bad-signature",
+            E::BadDigest(_) => "bad-digest",
+            E::Expired(_) => "expired",
+            E::NotYetValid { .. } => "not-yet-valid",
+            E::Replay(_) => "replay",
+            E::NonceStoreFull => "nonce-store-full",
+            E::UnknownKey(_) => "unknown-key",
+            E::TagMismatch { .. } => "tag-mismatch",
+            E::MissingSignature(_) => "missing-signature",
+            E::Signer(_) => "signer",
+        };
+        Self::Signing {
+            kind: kind.into(),
+            reason: e.to_string(),
+        }
+    }
+}
+
+/// The pin decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum DecisionKind {
+    /// A certificate of the validated chain matched a pin.
+    Trusted,
+    /// No rule covers the host.
+    NotPinned,
+    /// The host is exempted from a parent rule.
+    Exempt,
+    /// The rule's pin-set has expired: not enforced.
+    Expired,
+    /// No pin matched and the rule is enforced: refuse the connection.
+    Violation,
+    /// No pin matched; the rule is report-only: report, allow.
+    ReportOnly,
+}
+
+/// The outcome of [`Pinset::evaluate`].
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct PinVerdict {
+    /// The decision.
+    pub kind: DecisionKind,
+    /// Whether the connection may proceed.
+    pub allowed: bool,
+    /// The canonical host.
+    pub host: String,
+    /// The manifest rule that applied.
+    pub rule: Option<String>,
+    /// The pin that matched.
+    pub matched_pin: Option<String>,
+    /// `sha256/…` of every certificate of the chain, leaf first.
+    pub chain_pins: Vec<String>,
+    /// OkHttp-style failure text for violations; a one-line summary otherwise.
+    pub message: String,
+}
+
+/// Receives violation/expiry reports (RFC 7469-style JSON), at most once per 24 h per
+/// identical report.
+#[uniffi::export(foreign)]
+pub trait ReportSink: Send + Sync {
+    /// Deliver one report (queue it; do not block).
+    fn report(&self, json: String) -> Result<(), PinsetError>;
+}
+
+const REPORT_INTERVAL_SECS: i64 = 24 * 3600;
+
+/// A loaded manifest.
+#[derive(uniffi::Object)]
+pub struct Pinset {
+    policy: Policy,
+    sink: Mutex<Option<Arc<dyn ReportSink>>>,
+    sent: Mutex<HashMap<String, i64>>,
+}
+
+impl std::fmt::Debug for Pinset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pinset")
+            .field("rules", &self.policy.manifest().domains.len())
+            .finish()
+    }
+}
+
+#[uniffi::export]
+impl Pinset {
+    /// Loads a manifest from its TOML text (trust-anchor files are not opened on device).
+    #[uniffi::constructor]
+    pub fn from_toml(manifest: String) -> Result<Arc<Self>, PinsetError> {
+        let loaded = Manifest::parse(&manifest, None).map_err(|e| PinsetError::Manifest {
+            reason: e.to_string(),
+        })?;
+        Ok(Arc::new(Self {
+            policy: Policy::new(loaded.manifest),
+            sink: Mutex::new(None),
+            sent: Mutex::new(HashMap::new()),
+        }))
+    }
+
+    /// Loads a manifest from UTF-8 bytes.
+    #[uniffi::constructor]
+    pub fn from_bytes(manifest: Vec<u8>) -> Result<Arc<Self>, PinsetError> {
+        let text = String::from_utf8(manifest).map_err(|_| PinsetError::Manifest {
+            reason: "manifest is not valid UTF-8".into(),
+        })?;
+        Self::from_toml(text)
+    }
+
+    /// Where violation reports go.
+    pub fn set_report_sink(&self, sink: Arc<dyn ReportSink>) {
+        if let Ok(mut s) = self.sink.lock() {
+            *s = Some(sink);
+        }
+    }
+
+    /// Whether a rule covers the host.
+    pub fn is_pinned(&self, host: String) -> bool {
+        pinset::host::canonical_host(&host)
+            .ok()
+            .and_then(|h| self.policy.rule_index_for(&h))
+            .is_some()
+    }
+
+    /// Applies the pins to a **validated** chain (DER, leaf first, trust anchor last) as the
+    /// platform's trust manager returned it. `now_unix` is seconds since the epoch.
+    pub fn evaluate(
+        &self,
+        host: String,
+        validated_chain: Vec<Vec<u8>>,
+        now_unix: i64,
+        port: Option<u16>,
+    ) -> Result<PinVerdict, PinsetError> {
+        let decision = self
+            .policy
+            .check_path(&host, now_unix, &validated_chain)
+            .map_err(|e| match e {
+                pinset::policy::EvalError::Host(h) => PinsetError::Host {
+                    reason: h.to_string(),
+                },
+                other => PinsetError::Certificate {
+                    reason: other.to_string(),
+                },
+            })?;
+        let verdict = self.policy.explain(&host, decision, &validated_chain);
+        if decision.is_reportable() {
+            self.report(&verdict, &validated_chain, now_unix, port);
+        }
+        let kind = match decision {
+            Decision::Trusted { .. } => DecisionKind::Trusted,
+            Decision::NotPinned => DecisionKind::NotPinned,
+            Decision::Exempt { .. } => DecisionKind::Exempt,
+            Decision::Expired { .. } => DecisionKind::Expired,
+            Decision::Violation { enforced: true, .. } => DecisionKind::Violation,
+            Decision::Violation {
+                enforced: false, ..
+            } => DecisionKind::ReportOnly,
+        };
+        let message = if matches!(decision, Decision::Violation { .. }) {
+            verdict.failure_message()
+        } else {
+            verdict
+                .to_string()
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        };
+        Ok(PinVerdict {
+            kind,
+            allowed: decision.allows_connection(),
+            host: verdict.host.clone(),
+            rule: verdict.rule.as_ref().map(|r| r.name.clone()),
+            matched_pin: verdict.matched().map(|(_, p)| p.to_string()),
+            chain_pins: verdict.chain.iter().map(|c| c.pin.to_string()).collect(),
+            message,
+        })
+    }
+}
+
+impl Pinset {
+    fn report(&self, verdict: &pinset::Verdict, chain: &[Vec<u8>], now: i64, port: Option<u16>) {
+        let Some(sink) = self.sink.lock().ok().and_then(|s| s.clone()) else {
+            return;
+        };
+        let der: Vec<pinset::chain::CertificateDer<'static>> = chain
+            .iter()
+            .map(|c| pinset::chain::CertificateDer::from(c.clone()))
+            .collect();
+        let report = pinset::report::Report::new(verdict, port, &der, &der, now);
+        // Identical reports (host, port, rule, result, chain, known pins) at most once per 24 h.
+        let key = format!(
+            "{}|{:?}|{}|{}|{}|{}",
+            report.hostname,
+            report.port,
+            report.noted_hostname,
+            report.validation_result,
+            verdict
+                .chain
+                .iter()
+                .map(|c| c.pin.to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+            report.known_pins.join(",")
+        );
+        let due = self.sent.lock().map(|mut sent| {
+            let due = sent
+                .get(&key)
+                .is_none_or(|&t| now.saturating_sub(t) >= REPORT_INTERVAL_SECS);
+            if due {
+                sent.insert(key, now);
+            }
+            due
+        });
+        if due.unwrap_or(false) {
+            // A failing sink must not change the pin decision.
+            let _ = sink.report(report.to_json());
+        }
+    }
+}
+
+/// The `sha256/…` SPKI pin of a DER certificate.
+#[uniffi::export]
+pub fn pin_of_certificate(der: Vec<u8>) -> Result<String, PinsetError> {
+    Pin::of_certificate(&der)
+        .map(|p| p.to_string())
+        .map_err(|e| PinsetError::Certificate {
+            reason: e.to_string(),
+        })
+}
+
+/// One header field line.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct HeaderField {
+    /// Field name.
+    pub name: String,
+    /// Field value.
+    pub value: String,
+}
+
+/// An HTTP request to sign or verify.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct HttpRequest {
+    /// Method, e.g. `POST`.
+    pub method: String,
+    /// The absolute target URI.
+    pub target_uri: String,
+    /// Header field lines in order.
+    pub headers: Vec<HeaderField>,
+    /// The body bytes.
+    pub body: Vec<u8>,
+}
+
+/// How to sign. Empty `components` = the safe profile (`@method @target-uri content-type
+/// content-digest`).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SignOptions {
+    /// Signature label.
+    pub label: String,
+    /// `keyid` parameter.
+    pub key_id: String,
+    /// Covered components (serialized identifiers or bare names).
+    pub components: Vec<String>,
+    /// `tag` parameter.
+    pub tag: Option<String>,
+    /// `created` (Unix seconds).
+    pub created: i64,
+    /// Add Content-Digest (`sha-256`/`sha-512`) when there is a body.
+    pub content_digest: Option<String>,
+}
+
+/// A signer that may live in Android Keystore or the iOS Secure Enclave.
+#[uniffi::export(foreign)]
+pub trait RequestSigner: Send + Sync {
+    /// The RFC 9421 algorithm name the signer produces (e.g. `ecdsa-p256-sha256`).
+    fn algorithm(&self) -> String;
+    /// Signs the signature base. ECDSA must be raw `r||s` (64 bytes for P-256), not DER.
+    fn sign(&self, base: Vec<u8>) -> Result<Vec<u8>, PinsetError>;
+}
+
+struct ForeignSigner {
+    inner: Arc<dyn RequestSigner>,
+    alg: Algorithm,
+}
+
+impl signing::Signer for ForeignSigner {
+    fn algorithm(&self) -> Algorithm {
+        self.alg
+    }
+    fn sign(&self, base: &[u8]) -> Result<Vec<u8>, signing::SigningError> {
+        self.inner
+            .sign(base.to_vec())
+            .map_err(|e| signing::SigningError::Signer(e.to_string()))
+    }
+}
+
+fn to_message(r: &HttpRequest) -> Result<HttpMessage, PinsetError> {
+    let mut m = HttpMessage::request(&r.method, &r.target_uri)?;
+    for h in &r.headers {
+        m.add_field(&h.name, &h.value)?;
+    }
+    Ok(m.with_body(r.body.clone()))
+}
+
+fn from_message(r: &HttpRequest, m: &HttpMessage) -> HttpRequest {
+    HttpRequest {
+        method: r.method.clone(),
+        target_uri: r.target_uri.clone(),
+        headers: m
+            .fields
+            .iter()
+            .map(|(n, v)| HeaderField {
+                name: n.clone(),
+                value: v.clone(),
+            })
+            .collect(),
+        body: m.body.clone(),
+    }
+}
+
+fn sign_with(
+    request: &HttpRequest,
+    signer: &dyn signing::Signer,
+    options: &SignOptions,
+) -> Result<HttpRequest, PinsetError> {
+    let mut msg = to_message(request)?;
+    let alg = signer.algorithm();
+    let digest = match (&options.content_digest, msg.body.is_empty()) {
+        (Some(d), _) => Some(d.parse::<DigestAlg>()?),
+        (None, false) => Some(DigestAlg::Sha256),
+        (None, true) => None,
+    };
+    let mut spec = if options.components.is_empty() {
+        SignatureSpec::safe_default(&options.label, &msg, &options.key_id, alg, options.created)?
+    } else {
+        let comps = options
+            .components
+            .iter()
+            .map(|c| Component::parse(c))
+            .collect::<Result<Vec<_>, _>>()?;
+        SignatureSpec::new(
+            &options.label,
+            comps,
+            vec![
+                ("created".into(), ParamValue::Integer(options.created)),
+                ("nonce".into(), ParamValue::String(signing::random_nonce()?)),
+                ("keyid".into(), ParamValue::String(options.key_id.clone())),
+                ("alg".into(), ParamValue::String(alg.name().into())),
+            ],
+        )?
+    };
+    if let Some(t) = &options.tag {
+        spec.params
+            .push(("tag".into(), ParamValue::String(t.clone())));
+    }
+    signing::sign(&mut msg, None, &spec, digest, signer)?;
+    Ok(from_message(request, &msg))
+}
+
+/// Signs with an in-memory private key (PEM: PKCS#8, SEC1, PKCS#1).
+#[uniffi::export]
+pub fn sign_request_with_key(
+    request: HttpRequest,
+    private_key_pem: String,
+    algorithm: Option<String>,
+    options: SignOptions,
+) -> Result<HttpRequest, PinsetError> {
+    let key = SigningKey::from_pem(private_key_pem.as_bytes())?;
+    let alg = algorithm
+        .as_deref()
+        .map(str::parse::<Algorithm>)
+        .transpose()?;
+    sign_with(&request, &KeySigner::new(key, alg)?, &options)
+}
+
+/// Signs through a foreign signer (Android Keystore, Secure Enclave).
+#[uniffi::export]
+pub fn sign_request_with_signer(
+    request: HttpRequest,
+    signer: Arc<dyn RequestSigner>,
+    options: SignOptions,
+) -> Result<HttpRequest, PinsetError> {
+    let alg = signer.algorithm().parse::<Algorithm>()?;
+    sign_with(&request, &ForeignSigner { inner: signer, alg }, &options)
+}
+
+/// Verifies every signature of a request with a public key (PEM SPKI). Returns the labels.
+#[uniffi::export]
+pub fn verify_request(
+    request: HttpRequest,
+    public_key_pem: String,
+    required_components: Vec<String>,
+    max_age_secs: u64,
+    now_unix: i64,
+) -> Result<Vec<String>, PinsetError> {
+    let msg = to_message(&request)?;
+    let keys = KeyEntry {
+        key: VerifyingKey::from_pem(public_key_pem.as_bytes())?,
+        allowed: Vec::new(),
+    };
+    let policy = signing::VerifyPolicy {
+        required_components,
+        max_age: Some(max_age_secs),
+        ..signing::VerifyPolicy::default()
+    };
+    Ok(
+        signing::verify::verify(&msg, None, &keys, &policy, None, now_unix)?
+            .into_iter()
+            .map(|v| v.label)
+            .collect(),
+    )
+}
