@@ -16,3 +16,5 @@ echo "== generated OkHttp pinner against real OkHttp (Maven)"
 bash tests/okhttp-generated/run.sh
 echo "== Kotlin SDK on the host JVM (UniFFI + JNA + OkHttp, Maven)"
 bash bindings-android/test.sh
+echo "== Swift SDK checks possible on Linux (generation, header, symbol parity, tree-sitter-swift)"
+bash bindings-ios/scripts/check-swift.sh
