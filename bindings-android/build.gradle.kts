@@ -1,6 +1,6 @@
 // Android AAR: cargo-ndk builds libpinset_ffi.so for four ABIs (16 KB page alignment: NDK r27+
 // defaults to it; for older NDKs add `-C link-arg=-Wl,-z,max-page-size=16384` via RUSTFLAGS),
-// UniFFI generates Kotlin with `android = true` / `android_cleaner = true` overrides, and the
+// UniFFI generates Kotlin with bindings-android/uniffi-android.toml (android = true), and the
 // idiomatic layer in src/main/kotlin is compiled on top. NOT executed on the Linux CI host.
 plugins {
     id("com.android.library") version "8.7.3"
@@ -36,11 +36,11 @@ val uniffiKotlin by tasks.registering(Exec::class) {
     dependsOn(cargoNdk)
     workingDir = root
     commandLine(
-        "cargo", "run", "-p", "uniffi-bindgen", "--", "generate", "--config", "uniffi.toml",
+        "cargo", "run", "-p", "uniffi-bindgen", "--", "generate", "--config", "bindings-android/uniffi-android.toml",
         "--library", "${projectDir}/build/generated/jniLibs/arm64-v8a/libpinset_ffi.so",
         "-l", "kotlin", "-o", "${projectDir}/build/generated/uniffi",
     )
-    // Android flavour of the generated code (the host-JVM build keeps android = false).
-    environment("UNIFFI_KOTLIN_ANDROID", "1")
+    // uniffi-android.toml = the root uniffi.toml with android = true, android_cleaner = true
+    // (the host-JVM build uses the root file, android = false).
 }
 tasks.named("preBuild") { dependsOn(uniffiKotlin) }
