@@ -123,7 +123,7 @@ def gen(d):
     (d / "index.json").write_text(json.dumps({"keys": keys, "python_signed": index, "requests": plain}, indent=1))
 
 
-def parse_raw(raw):
+def parse_raw(raw, scheme="https"):
     head, _, body = raw.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     method, target, _ = lines[0].split(" ", 2)
@@ -131,14 +131,14 @@ def parse_raw(raw):
     for line in lines[1:]:
         k, v = line.split(":", 1)
         headers[k.strip()] = v.strip() if k.lower() not in headers else headers[k] + ", " + v.strip()
-    return Msg(method, f"https://{headers['host']}{target}", headers, body)
+    return Msg(method, f"{scheme}://{headers['host']}{target}", headers, body)
 
 
 def verify(index_file):
     entries = json.loads(pathlib.Path(index_file).read_text())
     passed = failed = 0
     for e in entries:
-        msg = parse_raw(pathlib.Path(e["file"]).read_bytes())
+        msg = parse_raw(pathlib.Path(e["file"]).read_bytes(), e.get("scheme", "https"))
         v = HTTPMessageVerifier(signature_algorithm=ALGS[e["alg"]], key_resolver=Resolver(e["alg"], {"public": e["key"], "private": e["key"]}))
         v.allow_label_only_selection = True
         try:

@@ -150,6 +150,21 @@ class PinsetTest {
             val headers = recorded.headers.map { HeaderField(it.first, it.second) }
             val received = HttpRequest("POST", url.toString(), headers, recorded.body.readByteArray())
             assertEquals(listOf("sig1"), verifyRequest(received, signer.publicPem(), listOf("@method", "@target-uri", "content-digest"), 300u, System.currentTimeMillis() / 1000))
+            // The independent Python implementation (http-message-signatures) accepts it too.
+            val dir = kotlin.io.path.createTempDirectory("pinset-interop").toFile()
+            val raw = buildString {
+                append("POST ${url.encodedPath}?${url.encodedQuery} HTTP/1.1\r\n")
+                recorded.headers.forEach { (n, v) -> append("$n: $v\r\n") }
+                append("\r\n")
+            }.toByteArray(Charsets.ISO_8859_1) + "{\"a\":1}".toByteArray()
+            java.io.File(dir, "req.http").writeBytes(raw)
+            java.io.File(dir, "key.pem").writeText(signer.publicPem())
+            java.io.File(dir, "index.json").writeText(
+                "[{\"file\": \"${dir}/req.http\", \"alg\": \"ecdsa-p256-sha256\", \"key\": \"${dir}/key.pem\", \"label\": \"sig1\", \"scheme\": \"http\"}]")
+            val proc = ProcessBuilder("python3", "../tests/interop/interop.py", "verify", "${dir}/index.json").redirectErrorStream(true).start()
+            val out = proc.inputStream.bufferedReader().readText()
+            assertEquals(0, proc.waitFor(), out)
+            assertTrue(out.contains("1 passed, 0 failed"), out)
         }
     }
 
