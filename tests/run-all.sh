@@ -14,7 +14,5 @@ cargo build --locked --release --bin pinset
 cargo test --workspace --locked
 echo "== generated OkHttp pinner against real OkHttp (Maven)"
 bash tests/okhttp-generated/run.sh
-echo "== Kotlin SDK on the host JVM (UniFFI + JNA + OkHttp, Maven)"
-bash bindings-android/test.sh
-echo "== Swift SDK checks possible on Linux (generation, header, symbol parity, tree-sitter-swift)"
-bash bindings-ios/scripts/check-swift.sh
+echo "== Kotlin SDK on the host JVM and the Swift checks possible on Linux"
+bash scripts/bindings-test.sh

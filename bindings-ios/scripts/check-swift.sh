@@ -19,7 +19,7 @@ missing=$(comm -23 <(echo "$declared") <(echo "$exported"))
 n=$(echo "$declared" | wc -l)
 if [ -n "$missing" ]; then echo "header symbols not exported:"; echo "$missing"; exit 1; fi
 echo "symbol parity: $n/$n header functions exported"
-python3 - build/swift/PinsetFFI.swift bindings-ios/Sources/Pinset/*.swift bindings-ios/Tests/PinsetTests/*.swift bindings-ios/Package.swift <<'PY'
+python3 - build/swift/PinsetFFI.swift bindings-ios/Sources/Pinset/*.swift bindings-ios/Tests/PinsetTests/*.swift bindings-ios/Package.swift samples/ios/PinsetSample/*.swift <<'PY'
 import sys
 from tree_sitter import Language, Parser
 import tree_sitter_swift
