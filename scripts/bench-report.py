@@ -97,6 +97,14 @@ def main():
         good = v is not None and v <= limit
         ok &= good
         print(f"| {bench_id} | {fmt_ns(v)} | | | < {fmt_ns(limit)} {'✔' if good else '✘'} |")
+    shared = ROOT.parent / "shared" / "rfc9421"
+    py = subprocess.run([sys.executable, str(ROOT / "tests/interop/bench_sign.py"), str(shared)], capture_output=True, text=True)
+    pinset_sign = median_ns("sign/ed25519_b26")
+    if py.returncode == 0 and pinset_sign:
+        py_us = float(py.stdout.strip())
+        print(f"| sign B.2.6: pinset / Python http-message-signatures | `sign/ed25519_b26` {fmt_ns(pinset_sign)} | Python {py_us:.0f} µs | {pinset_sign / 1000 / py_us:.3f}× | peer report |")
+    else:
+        print(f"| sign B.2.6 vs Python peer | not run: {py.stderr.strip()[-200:]} | | | |")
     size = so_size()
     if size is not None:
         good = size <= SIZE_BUDGET

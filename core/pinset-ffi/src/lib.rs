@@ -207,36 +207,47 @@ impl Pinset {
                     reason: other.to_string(),
                 },
             })?;
-        let verdict = self.policy.explain(&host, decision, &validated_chain);
-        if decision.is_reportable() {
-            self.report(&verdict, &validated_chain, now_unix, port);
-        }
         let kind = match decision {
             Decision::Trusted { .. } => DecisionKind::Trusted,
             Decision::NotPinned => DecisionKind::NotPinned,
             Decision::Exempt { .. } => DecisionKind::Exempt,
             Decision::Expired { .. } => DecisionKind::Expired,
             Decision::Violation { enforced: true, .. } => DecisionKind::Violation,
-            Decision::Violation {
-                enforced: false, ..
-            } => DecisionKind::ReportOnly,
+            Decision::Violation { enforced: false, .. } => DecisionKind::ReportOnly,
         };
+        let rule = decision.rule().and_then(|i| self.policy.rule(i));
+        if !decision.is_reportable() {
+            // Hot path (trusted, not pinned, exempt): pins only, no X.509 decode for subjects.
+            let chain_pins: Vec<String> =
+                validated_chain.iter().map(|c| Pin::of_certificate(c).map(|p| p.to_string()).unwrap_or_default()).collect();
+            let matched_pin = match decision {
+                Decision::Trusted { pin_index, .. } => rule.and_then(|r| r.pins.get(pin_index)).map(ToString::to_string),
+                _ => None,
+            };
+            let canonical = pinset::host::canonical_host(&host).map(|h| h.into_owned()).unwrap_or(host);
+            return Ok(PinVerdict {
+                kind,
+                allowed: true,
+                message: format!("{}: {canonical}", decision.kind()),
+                host: canonical,
+                rule: rule.map(|r| r.name.clone()),
+                matched_pin,
+                chain_pins,
+            });
+        }
+        let verdict = self.policy.explain(&host, decision, &validated_chain);
+        self.report(&verdict, &validated_chain, now_unix, port);
         let message = if matches!(decision, Decision::Violation { .. }) {
             verdict.failure_message()
         } else {
-            verdict
-                .to_string()
-                .lines()
-                .next()
-                .unwrap_or_default()
-                .to_owned()
+            verdict.to_string().lines().next().unwrap_or_default().to_owned()
         };
         Ok(PinVerdict {
             kind,
             allowed: decision.allows_connection(),
             host: verdict.host.clone(),
             rule: verdict.rule.as_ref().map(|r| r.name.clone()),
-            matched_pin: verdict.matched().map(|(_, p)| p.to_string()),
+            matched_pin: None,
             chain_pins: verdict.chain.iter().map(|c| c.pin.to_string()).collect(),
             message,
         })
