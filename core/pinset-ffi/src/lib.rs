@@ -213,18 +213,30 @@ impl Pinset {
             Decision::Exempt { .. } => DecisionKind::Exempt,
             Decision::Expired { .. } => DecisionKind::Expired,
             Decision::Violation { enforced: true, .. } => DecisionKind::Violation,
-            Decision::Violation { enforced: false, .. } => DecisionKind::ReportOnly,
+            Decision::Violation {
+                enforced: false, ..
+            } => DecisionKind::ReportOnly,
         };
         let rule = decision.rule().and_then(|i| self.policy.rule(i));
         if !decision.is_reportable() {
             // Hot path (trusted, not pinned, exempt): pins only, no X.509 decode for subjects.
-            let chain_pins: Vec<String> =
-                validated_chain.iter().map(|c| Pin::of_certificate(c).map(|p| p.to_string()).unwrap_or_default()).collect();
+            let chain_pins: Vec<String> = validated_chain
+                .iter()
+                .map(|c| {
+                    Pin::of_certificate(c)
+                        .map(|p| p.to_string())
+                        .unwrap_or_default()
+                })
+                .collect();
             let matched_pin = match decision {
-                Decision::Trusted { pin_index, .. } => rule.and_then(|r| r.pins.get(pin_index)).map(ToString::to_string),
+                Decision::Trusted { pin_index, .. } => rule
+                    .and_then(|r| r.pins.get(pin_index))
+                    .map(ToString::to_string),
                 _ => None,
             };
-            let canonical = pinset::host::canonical_host(&host).map(|h| h.into_owned()).unwrap_or(host);
+            let canonical = pinset::host::canonical_host(&host)
+                .map(|h| h.into_owned())
+                .unwrap_or(host);
             return Ok(PinVerdict {
                 kind,
                 allowed: true,
@@ -240,7 +252,12 @@ impl Pinset {
         let message = if matches!(decision, Decision::Violation { .. }) {
             verdict.failure_message()
         } else {
-            verdict.to_string().lines().next().unwrap_or_default().to_owned()
+            verdict
+                .to_string()
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_owned()
         };
         Ok(PinVerdict {
             kind,
