@@ -509,3 +509,12 @@ proptest! {
         prop_assert!(verify(&reparsed, None, &keys, &VerifyPolicy::default(), None, NOW).is_ok());
     }
 }
+
+#[test]
+fn obs_fold_cannot_smuggle_control_characters() {
+    // Found by the http_message fuzz target: a folded continuation line carried NUL into a value.
+    let raw = b"HTTP/1.1 200 OK\nX-A: one\n two\x00three\n\n";
+    assert!(HttpMessage::parse(raw, "https").is_err());
+    let ok = HttpMessage::parse(b"HTTP/1.1 200 OK\nX-A: one\n two\n\n", "https").unwrap();
+    assert_eq!(ok.field_values("x-a").collect::<Vec<_>>(), ["one two"]);
+}

@@ -186,6 +186,11 @@ impl HttpMessage {
                     .fields
                     .last_mut()
                     .ok_or_else(|| err(n, "continuation line before any field"))?;
+                // Folded text gets the same CR/LF/control-character check as any field value
+                // (fuzzing found NUL arriving this way).
+                if !is_safe_value(line) {
+                    return Err(err(n, "continuation line contains control characters"));
+                }
                 last.1 = format!("{} {}", last.1.trim_end(), line.trim());
                 continue;
             }
