@@ -516,5 +516,8 @@ fn obs_fold_cannot_smuggle_control_characters() {
     let raw = b"HTTP/1.1 200 OK\nX-A: one\n two\x00three\n\n";
     assert!(HttpMessage::parse(raw, "https").is_err());
     let ok = HttpMessage::parse(b"HTTP/1.1 200 OK\nX-A: one\n two\n\n", "https").unwrap();
-    assert_eq!(ok.field_values("x-a").collect::<Vec<_>>(), ["one two"]);
+    assert_eq!(
+        ok.field_values("x-a").map(str::trim).collect::<Vec<_>>(),
+        ["one two"]
+    );
 }
