@@ -312,3 +312,17 @@ fn nsc_validator_negative_cases() {
         assert!(err.contains(msg), "{body}\nexpected {msg:?}, got {err}");
     }
 }
+
+#[test]
+fn okhttp_import_escape_before_multibyte_character_is_an_error_not_a_panic() {
+    // Found by the okhttp_import fuzz target.
+    let dir = tempfile::tempdir().unwrap();
+    let f = pinset_tests::write(
+        dir.path(),
+        "E.kt",
+        "CertificatePinner.Builder().add(\"a\\ךb.example\", \"sha256/x\")",
+    );
+    let (code, _, err) = pinset(&["import", "okhttp", f.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}

@@ -607,16 +607,24 @@ fn string_args(src: &str, mut i: usize) -> Result<(Vec<(String, usize)>, usize),
                         }
                         Some(b'"') => break,
                         Some(b'\\') => {
-                            let c = *b.get(i + 1).ok_or_else(|| err(i, "unterminated escape"))?;
+                            // The escaped character may be multi-byte: step over it whole
+                            // (fuzzing found a slice inside a UTF-8 sequence here).
+                            let c = src
+                                .get(i + 1..)
+                                .and_then(|r| r.chars().next())
+                                .ok_or_else(|| err(i, "unterminated escape"))?;
                             s.push(match c {
-                                b'n' => '\n',
-                                b't' => '\t',
-                                other => char::from(other),
+                                'n' => '\n',
+                                't' => '\t',
+                                other => other,
                             });
-                            i += 2;
+                            i += 1 + c.len_utf8();
                         }
                         Some(_) => {
-                            let ch = src[i..].chars().next().unwrap_or('\u{fffd}');
+                            let ch = src
+                                .get(i..)
+                                .and_then(|r| r.chars().next())
+                                .unwrap_or('\u{fffd}');
                             s.push(ch);
                             i += ch.len_utf8();
                         }
