@@ -97,7 +97,14 @@ pub fn http_message(data: &[u8]) {
                 .map(|(n, v)| (n.clone(), v.trim().to_owned()))
                 .collect::<Vec<_>>()
         };
-        assert_eq!(trimmed(&again.fields), trimmed(&m.fields));
+        let mut expected = trimmed(&m.fields);
+        let mut got = trimmed(&again.fields);
+        // An absolute-form request without Host gets one derived from its target on output.
+        if !expected.iter().any(|(n, _)| n == "host") {
+            got.retain(|(n, _)| n != "host");
+            expected.retain(|(n, _)| n != "host");
+        }
+        assert_eq!(got, expected);
         assert_eq!(again.body, m.body);
     }
 }
