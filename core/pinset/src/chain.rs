@@ -66,7 +66,7 @@ pub fn parse_certificates(bytes: &[u8]) -> Result<Vec<CertificateDer<'static>>, 
             index: i + 1,
             reason: e.to_string(),
         })?;
-        x509_parser::parse_x509_certificate(c).map_err(|e| CertError::Der {
+        crate::certificate::parse(c).map_err(|e| CertError::Der {
             index: i + 1,
             reason: format!("X.509: {e}"),
         })?;
@@ -74,20 +74,7 @@ pub fn parse_certificates(bytes: &[u8]) -> Result<Vec<CertificateDer<'static>>, 
     Ok(certs)
 }
 
-/// The subject of a DER certificate, RFC 4514 style (`CN=…, O=…`).
-pub fn subject_of(der: &[u8]) -> String {
-    match x509_parser::parse_x509_certificate(der) {
-        Ok((_, c)) => {
-            let s = c.subject().to_string();
-            if s.is_empty() {
-                "<empty subject>".to_owned()
-            } else {
-                s
-            }
-        }
-        Err(_) => "<unparseable certificate>".to_owned(),
-    }
-}
+pub use crate::certificate::subject_of;
 
 /// PEM text of one DER certificate.
 pub fn pem_encode(der: &[u8]) -> String {

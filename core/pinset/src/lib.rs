@@ -12,6 +12,7 @@
 //! | [`host`] | canonical host names (case, trailing dot, IDNA, IP literals) |
 //! | [`manifest`] | the strict TOML pin manifest with `file:line:col` diagnostics |
 //! | [`policy`] | most-specific-wins rule lookup and the pin decision |
+//! | [`certificate`] | strict X.509 structure check and RFC 4514 subject names, no full decoder |
 //! | [`chain`] | certificate parsing, path validation with webpki, pins on the verified path |
 //! | [`generate`] | Android NSC, OkHttp `CertificatePinner`, iOS ATS from one manifest, with weaknesses stated |
 //! | [`import`] | NSC XML (validated with Android's rules) and OkHttp pin lists into a manifest |
@@ -19,6 +20,7 @@
 //! | [`signing`] | RFC 9421 HTTP Message Signatures, RFC 9530 Content-Digest, foreign signers |
 //! | `verifier` | rustls `ServerCertVerifier` + pinned `ClientConfig` builder, mTLS (feature `tls`) |
 
+pub mod certificate;
 pub mod chain;
 #[doc(hidden)]
 pub mod fuzzing;

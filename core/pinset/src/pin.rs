@@ -214,7 +214,7 @@ pub fn spki_of_certificate(cert: &[u8]) -> Result<&[u8], CertDerError> {
 
 /// Reads one TLV with a single-byte tag: returns (contents, rest). `offset` is only for errors.
 #[inline]
-fn tlv<'a>(
+pub(crate) fn tlv<'a>(
     input: &'a [u8],
     offset: usize,
     tag: u8,
