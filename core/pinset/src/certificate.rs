@@ -165,12 +165,15 @@ fn extensions(contents: &[u8], at: &dyn Fn(&[u8]) -> usize) -> Result<(), CertDe
     Ok(())
 }
 
+/// A TLV's tag and contents.
+type Tagged<'a> = (u8, &'a [u8]);
+
 /// Any single-byte-tag TLV: returns ((tag, contents), rest).
 fn any_tlv<'a>(
     input: &'a [u8],
     offset: usize,
     what: &'static str,
-) -> Result<((u8, &'a [u8]), &'a [u8]), CertDerError> {
+) -> Result<(Tagged<'a>, &'a [u8]), CertDerError> {
     let tag = *input.first().ok_or(CertDerError {
         offset,
         reason: what,
