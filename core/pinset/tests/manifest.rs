@@ -297,6 +297,46 @@ fn all_errors_are_reported_not_just_the_first() {
 }
 
 #[test]
+fn all_shape_errors_are_reported_at_their_keys() {
+    // Three shape errors in three tables, plus a missing key: all four, in file order.
+    let src = format!(
+        "version = 1\n[defaults]\nenforce = \"yes\"\n{}{}[[domain]]\nname = \"c.example\"\n",
+        domain("a.example", "pinz = []"),
+        domain("b.example", "expires = 2027-01-01"),
+    );
+    let err = Manifest::parse(&src, None).unwrap_err();
+    let got: Vec<(usize, usize, &str)> = err
+        .diagnostics()
+        .iter()
+        .map(|d| (d.line, d.col, d.message.as_str()))
+        .collect();
+    assert_eq!(got.len(), 4, "{err}");
+    assert_eq!((got[0].0, got[0].1), (3, 11), "{err}");
+    assert!(
+        got[0]
+            .2
+            .starts_with("invalid type: string \"yes\", expected a boolean"),
+        "{err}"
+    );
+    assert_eq!((got[1].0, got[1].1), (7, 1), "{err}");
+    assert!(
+        got[1]
+            .2
+            .starts_with("unknown field `pinz`, expected one of `name`"),
+        "{err}"
+    );
+    assert_eq!((got[2].0, got[2].1), (11, 11), "{err}");
+    assert!(
+        got[2]
+            .2
+            .contains("datetime `2027-01-01` (write dates as strings"),
+        "{err}"
+    );
+    assert_eq!((got[3].0, got[3].1), (12, 1), "{err}");
+    assert_eq!(got[3].2, "missing field `pins`");
+}
+
+#[test]
 fn valid_manifests_and_opt_outs() {
     let v = "version = 1\n";
     for (what, src) in [

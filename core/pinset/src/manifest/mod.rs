@@ -9,8 +9,10 @@ use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
 use toml::Spanned;
+
+mod raw;
+use raw::{RawDefaults, RawManifest, Strings};
 
 use crate::host::{self, HostError};
 use crate::pin::Pin;
@@ -236,49 +238,7 @@ pub struct Loaded {
 
 // ----- raw TOML shape -------------------------------------------------------------------------
 
-type Strings = Spanned<Vec<Spanned<String>>>;
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawManifest {
-    version: Spanned<i64>,
-    #[serde(default)]
-    defaults: Option<RawDefaults>,
-    #[serde(default)]
-    domain: Vec<RawDomain>,
-    #[serde(default)]
-    debug_overrides: Option<RawDebug>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawDefaults {
-    enforce: Option<bool>,
-    include_subdomains: Option<bool>,
-    expires: Option<Spanned<String>>,
-    report_uris: Option<Strings>,
-    trust_anchors: Option<Strings>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawDomain {
-    name: Spanned<String>,
-    include_subdomains: Option<bool>,
-    pins: Strings,
-    expires: Option<Spanned<String>>,
-    enforce: Option<bool>,
-    report_uris: Option<Strings>,
-    trust_anchors: Option<Strings>,
-    /// Per-domain opt-out of the backup-pin rule (documented; discouraged).
-    require_backup_pin: Option<bool>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawDebug {
-    trust_anchors: Strings,
-}
+// The shape is read by `raw` (no serde: every shape error at once, and smaller).
 
 // ----- parsing ----------------------------------------------------------------------------------
 
@@ -396,18 +356,28 @@ impl Manifest {
             now,
             diags: Vec::new(),
         };
-        let raw: RawManifest = match toml::from_str(src) {
-            Ok(raw) => raw,
+        let doc = match toml::de::DeTable::parse(src) {
+            Ok(doc) => doc,
             Err(e) => {
                 let span = e.span().unwrap_or(0..0);
-                let msg = e.message().trim().to_owned();
-                let hint = if msg.starts_with("unknown field") {
-                    " (the manifest is strict: check the spelling against the manifest reference)"
-                } else {
-                    ""
-                };
-                cx.error(span, format!("{msg}{hint}"));
+                cx.error(span, e.message().trim().to_owned());
                 return Err(ManifestError::Invalid(cx.diags));
+            }
+        };
+        let raw: RawManifest = match raw::read(&doc) {
+            Ok(raw) => raw,
+            Err(errors) => {
+                for (span, msg) in errors {
+                    let hint = if msg.starts_with("unknown field") {
+                        " (the manifest is strict: check the spelling against the manifest reference)"
+                    } else {
+                        ""
+                    };
+                    cx.error(span, format!("{msg}{hint}"));
+                }
+                let mut diags = cx.diags;
+                diags.sort_by_key(|d| (d.line, d.col));
+                return Err(ManifestError::Invalid(diags));
             }
         };
         let manifest = build(&mut cx, raw);
