@@ -1,5 +1,6 @@
-// Android AAR: cargo-ndk builds libpinset_ffi.so for four ABIs (16 KB page alignment: NDK r27+
-// defaults to it; for older NDKs add `-C link-arg=-Wl,-z,max-page-size=16384` via RUSTFLAGS),
+// Android AAR: cargo-ndk builds libpinset_ffi.so for four ABIs with the `mobile` profile; the
+// link flags (packed relocations for minSdk 24, 16 KB page alignment for NDKs before r28) come
+// from the repository's .cargo/config.toml,
 // UniFFI generates Kotlin with bindings-android/uniffi-android.toml (android = true), and the
 // idiomatic layer in src/main/kotlin is compiled on top. NOT executed on the Linux CI host.
 plugins {
@@ -32,12 +33,19 @@ val cargoNdk by tasks.registering(Exec::class) {
         "-o", "${projectDir}/build/generated/jniLibs", "build", "--profile", "mobile", "-p", "pinset-ffi",
     )
 }
+// The shipped libraries are stripped, and UniFFI reads its metadata from the symbol table: generate
+// from an unstripped host build of the same sources (same metadata, same checksums; JNA checks them
+// against the packaged library at load).
+val hostLib by tasks.registering(Exec::class) {
+    workingDir = root
+    commandLine("cargo", "build", "--locked", "-p", "pinset-ffi", "--lib")
+}
 val uniffiKotlin by tasks.registering(Exec::class) {
-    dependsOn(cargoNdk)
+    dependsOn(cargoNdk, hostLib)
     workingDir = root
     commandLine(
         "cargo", "run", "-p", "uniffi-bindgen", "--", "generate", "--config", "bindings-android/uniffi-android.toml",
-        "--library", "${projectDir}/build/generated/jniLibs/arm64-v8a/libpinset_ffi.so",
+        "--library", "${root}/target/debug/libpinset_ffi.so",
         "-l", "kotlin", "-o", "${projectDir}/build/generated/uniffi",
     )
     // uniffi-android.toml = the root uniffi.toml with android = true, android_cleaner = true

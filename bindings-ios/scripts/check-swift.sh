@@ -2,7 +2,8 @@
 # What Linux can check of the Swift SDK (compiling it is macOS CI's job):
 #  1. UniFFI generates Swift, the C header and the modulemap (root uniffi.toml, --config).
 #  2. The C header parses (gcc -fsyntax-only, clang nullability qualifiers defined away).
-#  3. Every function the header declares is exported by libpinset_ffi.so (nm -D).
+#  3. Every function the header declares is exported by the debug libpinset_ffi.so and by the
+#     stripped, size-tuned library as shipped (scripts/build-mobile-lib.sh) (nm -D).
 #  4. Every Swift source, generated and hand-written, parses with tree-sitter-swift (no ERROR/MISSING).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -14,11 +15,13 @@ test -s build/swift/PinsetFFI.swift && test -s "$h" && test -s build/swift/Pinse
 printf '#include "%s"\n' "$h" | gcc -fsyntax-only -D_Nonnull= -D_Nullable= -D_Null_unspecified= -I. -x c -
 echo "header parses: $h"
 declared=$(grep -oE '\b(uniffi|ffi)_pinset_ffi_[A-Za-z0-9_]+\s*\(' "$h" | tr -d ' (' | sort -u)
-exported=$(nm -D --defined-only target/debug/libpinset_ffi.so | awk '{print $3}' | sort -u)
-missing=$(comm -23 <(echo "$declared") <(echo "$exported"))
 n=$(echo "$declared" | wc -l)
-if [ -n "$missing" ]; then echo "header symbols not exported:"; echo "$missing"; exit 1; fi
-echo "symbol parity: $n/$n header functions exported"
+for lib in target/debug/libpinset_ffi.so "$(bash scripts/build-mobile-lib.sh)"; do
+  exported=$(nm -D --defined-only "$lib" | awk '{print $3}' | sort -u)
+  missing=$(comm -23 <(echo "$declared") <(echo "$exported"))
+  if [ -n "$missing" ]; then echo "header symbols not exported by $lib:"; echo "$missing"; exit 1; fi
+  echo "symbol parity: $n/$n header functions exported by $lib"
+done
 python3 - build/swift/PinsetFFI.swift bindings-ios/Sources/Pinset/*.swift bindings-ios/Tests/PinsetTests/*.swift bindings-ios/Package.swift samples/ios/PinsetSample/*.swift <<'PY'
 import sys
 from tree_sitter import Language, Parser
