@@ -188,7 +188,9 @@ impl Pinset {
     }
 
     /// Applies the pins to a **validated** chain (DER, leaf first, trust anchor last) as the
-    /// platform's trust manager returned it. `now_unix` is seconds since the epoch.
+    /// platform's trust manager returned it. `now_unix` is seconds since the epoch. Always returns
+    /// the full verdict (every certificate's pin); violations, report-only and expired pin-sets
+    /// are reported to the sink.
     pub fn evaluate(
         &self,
         host: String,
@@ -196,9 +198,49 @@ impl Pinset {
         now_unix: i64,
         port: Option<u16>,
     ) -> Result<PinVerdict, PinsetError> {
-        let decision = self
-            .policy
-            .check_path(&host, now_unix, &validated_chain)
+        let decision = self.decide(&host, now_unix, &validated_chain)?;
+        if decision.is_reportable() {
+            Ok(self.explain_and_report(&host, decision, &validated_chain, now_unix, port))
+        } else {
+            Ok(self.quiet_verdict(host, decision, &validated_chain))
+        }
+    }
+
+    /// The trust-manager hot path: `None` when the connection may proceed with nothing to say
+    /// (trusted, not pinned, exempt), without building a single string; otherwise the full
+    /// verdict, already reported, whose `allowed` tells whether to proceed (report-only and
+    /// expired pin-sets do; violations do not).
+    pub fn enforce(
+        &self,
+        host: String,
+        validated_chain: Vec<Vec<u8>>,
+        now_unix: i64,
+        port: Option<u16>,
+    ) -> Result<Option<PinVerdict>, PinsetError> {
+        let decision = self.decide(&host, now_unix, &validated_chain)?;
+        Ok(decision
+            .is_reportable()
+            .then(|| self.explain_and_report(&host, decision, &validated_chain, now_unix, port)))
+    }
+}
+
+fn decision_kind(decision: Decision) -> DecisionKind {
+    match decision {
+        Decision::Trusted { .. } => DecisionKind::Trusted,
+        Decision::NotPinned => DecisionKind::NotPinned,
+        Decision::Exempt { .. } => DecisionKind::Exempt,
+        Decision::Expired { .. } => DecisionKind::Expired,
+        Decision::Violation { enforced: true, .. } => DecisionKind::Violation,
+        Decision::Violation {
+            enforced: false, ..
+        } => DecisionKind::ReportOnly,
+    }
+}
+
+impl Pinset {
+    fn decide(&self, host: &str, now: i64, chain: &[Vec<u8>]) -> Result<Decision, PinsetError> {
+        self.policy
+            .check_path(host, now, chain)
             .map_err(|e| match e {
                 pinset::policy::EvalError::Host(h) => PinsetError::Host {
                     reason: h.to_string(),
@@ -206,49 +248,52 @@ impl Pinset {
                 other => PinsetError::Certificate {
                     reason: other.to_string(),
                 },
-            })?;
-        let kind = match decision {
-            Decision::Trusted { .. } => DecisionKind::Trusted,
-            Decision::NotPinned => DecisionKind::NotPinned,
-            Decision::Exempt { .. } => DecisionKind::Exempt,
-            Decision::Expired { .. } => DecisionKind::Expired,
-            Decision::Violation { enforced: true, .. } => DecisionKind::Violation,
-            Decision::Violation {
-                enforced: false, ..
-            } => DecisionKind::ReportOnly,
-        };
+            })
+    }
+
+    /// Verdict for a decision that allows the connection and needs no report: pins only, no
+    /// X.509 decoding for subjects.
+    fn quiet_verdict(&self, host: String, decision: Decision, chain: &[Vec<u8>]) -> PinVerdict {
         let rule = decision.rule().and_then(|i| self.policy.rule(i));
-        if !decision.is_reportable() {
-            // Hot path (trusted, not pinned, exempt): pins only, no X.509 decode for subjects.
-            let chain_pins: Vec<String> = validated_chain
-                .iter()
-                .map(|c| {
-                    Pin::of_certificate(c)
-                        .map(|p| p.to_string())
-                        .unwrap_or_default()
-                })
-                .collect();
-            let matched_pin = match decision {
-                Decision::Trusted { pin_index, .. } => rule
-                    .and_then(|r| r.pins.get(pin_index))
-                    .map(ToString::to_string),
-                _ => None,
-            };
-            let canonical = pinset::host::canonical_host(&host)
-                .map(|h| h.into_owned())
-                .unwrap_or(host);
-            return Ok(PinVerdict {
-                kind,
-                allowed: true,
-                message: format!("{}: {canonical}", decision.kind()),
-                host: canonical,
-                rule: rule.map(|r| r.name.clone()),
-                matched_pin,
-                chain_pins,
-            });
+        let chain_pins: Vec<String> = chain
+            .iter()
+            .map(|c| {
+                Pin::of_certificate(c)
+                    .map(|p| p.to_string())
+                    .unwrap_or_default()
+            })
+            .collect();
+        let matched_pin = match decision {
+            Decision::Trusted { pin_index, .. } => rule
+                .and_then(|r| r.pins.get(pin_index))
+                .map(ToString::to_string),
+            _ => None,
+        };
+        let canonical = pinset::host::canonical_host(&host)
+            .map(|h| h.into_owned())
+            .unwrap_or(host);
+        PinVerdict {
+            kind: decision_kind(decision),
+            allowed: true,
+            message: format!("{}: {canonical}", decision.kind()),
+            host: canonical,
+            rule: rule.map(|r| r.name.clone()),
+            matched_pin,
+            chain_pins,
         }
-        let verdict = self.policy.explain(&host, decision, &validated_chain);
-        self.report(&verdict, &validated_chain, now_unix, port);
+    }
+
+    /// Full verdict for a reportable decision (violation, report-only, expired), reported.
+    fn explain_and_report(
+        &self,
+        host: &str,
+        decision: Decision,
+        chain: &[Vec<u8>],
+        now: i64,
+        port: Option<u16>,
+    ) -> PinVerdict {
+        let verdict = self.policy.explain(host, decision, chain);
+        self.report(&verdict, chain, now, port);
         let message = if matches!(decision, Decision::Violation { .. }) {
             verdict.failure_message()
         } else {
@@ -259,19 +304,17 @@ impl Pinset {
                 .unwrap_or_default()
                 .to_owned()
         };
-        Ok(PinVerdict {
-            kind,
+        PinVerdict {
+            kind: decision_kind(decision),
             allowed: decision.allows_connection(),
             host: verdict.host.clone(),
             rule: verdict.rule.as_ref().map(|r| r.name.clone()),
             matched_pin: None,
             chain_pins: verdict.chain.iter().map(|c| c.pin.to_string()).collect(),
             message,
-        })
+        }
     }
-}
 
-impl Pinset {
     fn report(&self, verdict: &pinset::Verdict, chain: &[Vec<u8>], now: i64, port: Option<u16>) {
         let Some(sink) = self.sink.lock().ok().and_then(|s| s.clone()) else {
             return;

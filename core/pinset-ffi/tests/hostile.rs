@@ -81,6 +81,7 @@ fn every_export_survives_hostile_arguments() {
         for chain in [vec![], hostile_bytes(), vec![vec![0u8; 10]; 100]] {
             let _ = no_panic(|| p.evaluate(host.clone(), chain.clone(), i64::MIN, Some(0)));
             let _ = no_panic(|| p.evaluate(host.clone(), chain.clone(), i64::MAX, None));
+            let _ = no_panic(|| p.enforce(host.clone(), chain.clone(), i64::MIN, Some(0)));
         }
         let _ = no_panic(|| p.is_pinned(host.clone()));
     }

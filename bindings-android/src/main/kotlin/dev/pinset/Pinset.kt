@@ -44,9 +44,20 @@ class Pinset private constructor(internal val core: dev.pinset.ffi.Pinset) {
         })
     }
 
-    /** Applies the pins to a **validated** chain (leaf first, trust anchor last). */
+    /** Applies the pins to a **validated** chain (leaf first, trust anchor last): the full verdict. */
     fun check(host: String, validatedChain: List<X509Certificate>, port: Int? = null): PinVerdict =
         core.evaluate(host, validatedChain.map { it.encoded }, System.currentTimeMillis() / 1000, port?.toUShort())
+
+    /**
+     * Like OkHttp's `CertificatePinner.check`: returns when the connection may proceed, throws
+     * [PinningException] (with the verdict listing the chain's pins) when it may not. The hot path
+     * builds no strings; report-only and expired outcomes are reported and proceed.
+     */
+    @Throws(PinningException::class)
+    fun enforce(host: String, validatedChain: List<X509Certificate>, port: Int? = null) {
+        val verdict = core.enforce(host, validatedChain.map { it.encoded }, System.currentTimeMillis() / 1000, port?.toUShort())
+        if (verdict != null && !verdict.allowed) throw PinningException(verdict)
+    }
 
     /** A trust manager that runs [platform] validation first, then the pins on the validated path. */
     fun trustManager(platform: X509TrustManager = defaultTrustManager()): PinsetTrustManager = PinsetTrustManager(this, platform)
@@ -90,10 +101,7 @@ class PinsetTrustManager(private val pinset: Pinset, private val platform: X509T
         enforce(host, chain)
     }
 
-    private fun enforce(host: String, chain: Array<X509Certificate>) {
-        val verdict = pinset.check(host, validatedPath(chain))
-        if (!verdict.allowed) throw PinningException(verdict)
-    }
+    private fun enforce(host: String, chain: Array<X509Certificate>) = pinset.enforce(host, validatedPath(chain))
 
     /** The path the platform's anchors validate, leaf first, anchor last (PKIX path building). */
     fun validatedPath(chain: Array<X509Certificate>): List<X509Certificate> {

@@ -14,6 +14,7 @@ import java.security.Signature
 import java.security.spec.ECGenParameterSpec
 import java.util.Base64
 import javax.net.ssl.SSLHandshakeException
+import okhttp3.CertificatePinner
 import okhttp3.OkHttpClient
 import okhttp3.Request
 import okhttp3.RequestBody.Companion.toRequestBody
@@ -99,6 +100,30 @@ class PinsetTest {
         assertEquals(1, reports.size)
         assertTrue(reports[0].contains("\"validation-result\": \"report-only\""), reports[0])
         assertTrue(reports[0].contains("\"hostname\": \"localhost\""), reports[0])
+    }
+
+    @Test
+    fun enforceDecidesLikeOkHttpCertificatePinner() {
+        val root = ca("root"); val int = intermediate("int", root); val lf = leaf(int)
+        val chain = listOf(lf.certificate, int.certificate, root.certificate)
+        val backup = pin(ca("backup"))
+        for ((what, pinned) in listOf("leaf" to pin(lf), "intermediate" to pin(int), "root" to pin(root), "none" to pin(ca("other")))) {
+            val ok = CertificatePinner.Builder().add("localhost", backup, pinned).build()
+            val okAllows = runCatching { ok.check("localhost", chain) }.isSuccess
+            val p = Pinset.load(manifest(backup, pinned))
+            val ours = runCatching { p.enforce("localhost", chain) }
+            assertEquals(okAllows, ours.isSuccess, what)
+            assertEquals(what != "none", ours.isSuccess, what)
+            ours.exceptionOrNull()?.let { e ->
+                assertTrue(e is PinningException, "$what: $e")
+                val v = (e as PinningException).verdict
+                assertEquals(DecisionKind.VIOLATION, v.kind)
+                // Like OkHttp's message: every certificate's pin is listed.
+                for (c in chain) assertTrue(v.message.contains(pinOfCertificate(c.encoded)), v.message)
+            }
+            // The full verdict agrees.
+            assertEquals(ours.isSuccess, p.check("localhost", chain).allowed, what)
+        }
     }
 
     @Test
