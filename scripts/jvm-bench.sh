@@ -1,10 +1,31 @@
 #!/usr/bin/env bash
-# Pin check through the Kotlin API (UniFFI) vs OkHttp's CertificatePinner.check on the host JVM.
+# JMH on the host JVM: pinset's Kotlin API (UniFFI/JNA over the library as shipped, see
+# scripts/build-mobile-lib.sh) vs OkHttp's CertificatePinner.check on the same chain and host,
+# plus the FFI costs on their own. Prints JMH's table and the ratios. Not part of the tests.
+#   JMH_ARGS="-f 1 -wi 2 -i 3" bash scripts/jvm-bench.sh    # quicker, noisier
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --locked --release -p pinset-ffi
+cargo build --locked --quiet -p pinset-ffi
 rm -rf build/kotlin
-cargo run --locked -q -p uniffi-bindgen -- generate --config uniffi.toml --no-format --library target/release/libpinset_ffi.so -l kotlin -o build/kotlin
+cargo run --locked -q -p uniffi-bindgen -- generate --config uniffi.toml --no-format --library target/debug/libpinset_ffi.so -l kotlin -o build/kotlin
+lib=$(bash scripts/build-mobile-lib.sh)
 cd bindings-android
-mvn -B -q --no-transfer-progress test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt
-java -Djna.library.path=../target/release -cp "target/classes:target/test-classes:$(cat target/cp.txt)" dev.pinset.PinCheckBench
+mvn -B -q --no-transfer-progress -Pjmh test-compile dependency:build-classpath -Dmdep.outputFile=target/jmh/cp.txt -Dmdep.includeScope=test
+cp="target/jmh/test-classes:target/jmh/classes:$(cat target/jmh/cp.txt)"
+out=target/jmh/result.json
+# shellcheck disable=SC2086
+java -cp "$cp" org.openjdk.jmh.Main 'dev.pinset.bench.PinCheckJmh' \
+  -jvmArgsAppend "-Djna.library.path=$(dirname "$lib")" -rf json -rff "$out" ${JMH_ARGS:-}
+python3 - "$out" <<'PY'
+import json, sys
+rows = {r["benchmark"].rsplit(".", 1)[1]: r["primaryMetric"] for r in json.load(open(sys.argv[1]))}
+s = lambda k: rows[k]["score"]
+print()
+first = json.load(open(sys.argv[1]))[0]
+print(f"JVM: {first['vmName']} {first['jdkVersion']}")
+for k, m in rows.items():
+    err = m["scoreError"] if isinstance(m["scoreError"], (int, float)) else float("nan")
+    print(f"  {k:24s} {m['score']:9.1f} ± {err:7.1f} ns/op")
+print(f"ratio hit  pinset.enforce / okhttp check: {s('pinsetHit') / s('okhttpHit'):.2f}")
+print(f"ratio miss pinset.enforce / okhttp check: {s('pinsetMiss') / s('okhttpMiss'):.2f}")
+PY

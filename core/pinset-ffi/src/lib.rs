@@ -14,6 +14,8 @@ use pinset::{Decision, Manifest, Pin, Policy};
 
 uniffi::setup_scaffolding!();
 
+pub mod fast;
+
 /// Errors crossing the FFI. Kotlin sees `PinsetException.<Variant>`, Swift `PinsetError.<variant>`.
 #[derive(Debug, thiserror::Error, uniffi::Error)]
 pub enum PinsetError {
@@ -170,6 +172,12 @@ impl Pinset {
             reason: "manifest is not valid UTF-8".into(),
         })?;
         Self::from_toml(text)
+    }
+
+    /// A handle for the JVM fast path ([`fast::pinset_fast_decide`]); it refers to this object
+    /// without keeping it alive. Only the Kotlin layer needs it.
+    pub fn fast_path_handle(self: Arc<Self>) -> u64 {
+        fast::register(&self)
     }
 
     /// Where violation reports go.

@@ -1,6 +1,6 @@
 //! `Pinset::enforce` (the trust-manager hot path) decides exactly as `evaluate`, returns nothing on
 //! the quiet outcomes and the full, reported verdict on the others.
-#![allow(clippy::unwrap_used, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::panic, unsafe_code)]
 
 use std::sync::{Arc, Mutex};
 
@@ -128,5 +128,173 @@ fn malformed_chains_are_errors_on_both_paths() {
             p.evaluate("api.example.com".into(), chain, NOW, None)
                 .is_err()
         );
+    }
+}
+
+mod fast_path {
+    use super::*;
+    use pinset_ffi::fast::{FAST_ERROR, FAST_FULL_PATH, FAST_PROCEED, decide};
+
+    fn spkis(chain: &[Vec<u8>]) -> (Vec<u8>, Vec<i32>) {
+        let mut all = Vec::new();
+        let mut lens = Vec::new();
+        for c in chain {
+            let s = pinset::pin::spki_of_certificate(c).unwrap();
+            all.extend_from_slice(s);
+            lens.push(i32::try_from(s.len()).unwrap());
+        }
+        (all, lens)
+    }
+
+    #[test]
+    fn agrees_with_the_full_path() {
+        let chain = chain();
+        let (all, lens) = spkis(&chain);
+        let leaf_pin = pin_of_certificate(chain[0].clone()).unwrap();
+        let root_pin = pin_of_certificate(chain[1].clone()).unwrap();
+        for (pins, extra, expected) in [
+            ([other_pin(), leaf_pin.clone()], "", FAST_PROCEED),
+            ([root_pin.clone(), other_pin()], "", FAST_PROCEED),
+            ([other_pin(), other_pin()], "", FAST_FULL_PATH),
+            (
+                [other_pin(), other_pin()],
+                "enforce = false",
+                FAST_FULL_PATH,
+            ),
+            (
+                [other_pin(), other_pin()],
+                "expires = \"2020-01-01\"",
+                FAST_FULL_PATH,
+            ),
+        ] {
+            let (p, sink) = pinset([&pins[0], &pins[1]], extra);
+            let h = p.clone().fast_path_handle();
+            for host in ["api.example.com", "API.Example.COM.", "other.example"] {
+                let got = decide(h, host.as_bytes(), &all, &lens, NOW);
+                let quiet = p
+                    .enforce(host.into(), chain.clone(), NOW, None)
+                    .unwrap()
+                    .is_none();
+                let want = if host == "other.example" {
+                    FAST_PROCEED
+                } else {
+                    expected
+                };
+                assert_eq!(got, want, "{host} {extra} {pins:?}");
+                assert_eq!(got == FAST_PROCEED, quiet, "{host} {extra}");
+            }
+            // The fast path itself never reports; only the full path did above.
+            let reports = sink.0.lock().unwrap().len();
+            assert_eq!(reports, usize::from(expected == FAST_FULL_PATH), "{extra}");
+        }
+    }
+
+    #[test]
+    fn bad_arguments_and_dead_handles_take_the_full_path() {
+        let chain = chain();
+        let (all, lens) = spkis(&chain);
+        let root_pin = pin_of_certificate(chain[1].clone()).unwrap();
+        let (p, _) = pinset([&root_pin, &other_pin()], "");
+        let h = p.clone().fast_path_handle();
+        let host = b"api.example.com";
+        assert_eq!(decide(h, host, &all, &lens, NOW), FAST_PROCEED);
+        // Lengths that do not add up, zero, negative, or too many.
+        let mut short = lens.clone();
+        short[0] -= 1;
+        assert_eq!(decide(h, host, &all, &short, NOW), FAST_ERROR);
+        assert_eq!(decide(h, host, &all, &[0, lens[1]], NOW), FAST_ERROR);
+        assert_eq!(decide(h, host, &all, &[-1, lens[1]], NOW), FAST_ERROR);
+        assert_eq!(
+            decide(h, host, &all[..all.len() - 1], &lens, NOW),
+            FAST_ERROR
+        );
+        assert_eq!(decide(h, b"bad host", &all, &lens, NOW), FAST_ERROR);
+        assert_eq!(decide(h, &[0xff], &all, &lens, NOW), FAST_ERROR);
+        assert_eq!(decide(0, host, &all, &lens, NOW), FAST_ERROR);
+        assert_eq!(decide(u64::MAX, host, &all, &lens, NOW), FAST_ERROR);
+        // The handle does not keep the object alive, and a dead handle is refused.
+        drop(p);
+        assert_eq!(decide(h, host, &all, &lens, NOW), FAST_ERROR);
+        // Its slot is reused by the next object, which gets a working handle.
+        let (p2, _) = pinset([&root_pin, &other_pin()], "");
+        let h2 = p2.clone().fast_path_handle();
+        assert_eq!(decide(h2, host, &all, &lens, NOW), FAST_PROCEED);
+    }
+
+    #[test]
+    fn the_c_entry_point_refuses_null_and_negative_lengths() {
+        let (p, _) = pinset([&other_pin(), &other_pin()], "");
+        let h = p.clone().fast_path_handle();
+        let host = b"api.example.com";
+        let lens = [1i32];
+        // SAFETY: pointers are either null (refused) or valid for the lengths given.
+        unsafe {
+            use pinset_ffi::fast::pinset_fast_decide as f;
+            assert_eq!(
+                f(
+                    h,
+                    std::ptr::null(),
+                    3,
+                    host.as_ptr(),
+                    1,
+                    lens.as_ptr(),
+                    1,
+                    NOW
+                ),
+                FAST_ERROR
+            );
+            assert_eq!(
+                f(
+                    h,
+                    host.as_ptr(),
+                    -1,
+                    host.as_ptr(),
+                    1,
+                    lens.as_ptr(),
+                    1,
+                    NOW
+                ),
+                FAST_ERROR
+            );
+            assert_eq!(
+                f(
+                    h,
+                    host.as_ptr(),
+                    15,
+                    host.as_ptr(),
+                    1,
+                    std::ptr::null(),
+                    1,
+                    NOW
+                ),
+                FAST_ERROR
+            );
+            assert_eq!(
+                f(
+                    h,
+                    host.as_ptr(),
+                    15,
+                    host.as_ptr(),
+                    1,
+                    lens.as_ptr(),
+                    0,
+                    NOW
+                ),
+                FAST_ERROR
+            );
+            assert_eq!(
+                f(
+                    h,
+                    host.as_ptr(),
+                    15,
+                    host.as_ptr(),
+                    1,
+                    lens.as_ptr(),
+                    17,
+                    NOW
+                ),
+                FAST_ERROR
+            );
+        }
     }
 }

@@ -31,6 +31,9 @@ import okio.Buffer
 
 /** Entry point: `Pinset.load(manifestToml)`. Every security decision is made by the Rust core. */
 class Pinset private constructor(internal val core: dev.pinset.ffi.Pinset) {
+    /** Refers to [core] for the JNA fast path without keeping it alive (see FastPath). */
+    internal val fastHandle: Long = core.fastPathHandle().toLong()
+
     companion object {
         /** Loads a pin manifest (the same `pins.toml` the CLI checks and generates from). */
         @JvmStatic
@@ -55,9 +58,14 @@ class Pinset private constructor(internal val core: dev.pinset.ffi.Pinset) {
      */
     @Throws(PinningException::class)
     fun enforce(host: String, validatedChain: List<X509Certificate>, port: Int? = null) {
-        val verdict = core.enforce(host, validatedChain.map { it.encoded }, System.currentTimeMillis() / 1000, port?.toUShort())
+        val now = System.currentTimeMillis() / 1000
+        if (FastPath.proceeds(fastHandle, host, validatedChain, now)) return
+        val verdict = core.enforce(host, validatedChain.map { it.encoded }, now, port?.toUShort())
         if (verdict != null && !verdict.allowed) throw PinningException(verdict)
     }
+
+    /** Whether a manifest rule covers [host] (after normalisation: case, trailing dot, IDN). */
+    fun isPinned(host: String): Boolean = core.isPinned(host)
 
     /** A trust manager that runs [platform] validation first, then the pins on the validated path. */
     fun trustManager(platform: X509TrustManager = defaultTrustManager()): PinsetTrustManager = PinsetTrustManager(this, platform)

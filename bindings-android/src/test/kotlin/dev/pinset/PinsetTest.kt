@@ -123,6 +123,9 @@ class PinsetTest {
             }
             // The full verdict agrees.
             assertEquals(ours.isSuccess, p.check("localhost", chain).allowed, what)
+            // The JNA fast path is loaded and answers "proceed" exactly for the hits.
+            assertTrue(FastPath.available)
+            assertEquals(what != "none", FastPath.proceeds(p.fastHandle, "localhost", chain, System.currentTimeMillis() / 1000), what)
         }
     }
 

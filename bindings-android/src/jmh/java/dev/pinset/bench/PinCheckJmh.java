@@ -1,0 +1,145 @@
+package dev.pinset.bench;
+
+import dev.pinset.Pinset;
+import dev.pinset.PinningException;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import okhttp3.CertificatePinner;
+import okhttp3.tls.HeldCertificate;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * The pin check on the same validated chain (leaf → intermediate → root, P-256, made by
+ * okhttp-tls) and host, pinset's Kotlin API through UniFFI/JNA vs OkHttp 4.12's
+ * {@code CertificatePinner.check}: a hit on the intermediate (the second certificate, as in the
+ * Rust {@code evaluate/chain3_hit}) and a miss. The FFI cost is reported separately: a call that
+ * passes a host string and returns a boolean ({@code isPinned}), and the Java-side encoding of the
+ * chain ({@code getEncoded} of three certificates), which pinset needs and OkHttp does not.
+ * Run with {@code bash scripts/jvm-bench.sh}; no timing assertions anywhere.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 2, jvmArgsAppend = {"-Xms256m", "-Xmx256m"})
+public class PinCheckJmh {
+    private static final String HOST = "api.example.com";
+
+    private List<Certificate> chain;
+    private List<X509Certificate> x509Chain;
+    private CertificatePinner okHit;
+    private CertificatePinner okMiss;
+    private Pinset hit;
+    private Pinset miss;
+
+    private static String manifest(String a, String b) {
+        return "version = 1\n[[domain]]\nname = \"" + HOST + "\"\npins = [\"" + a + "\", \"" + b + "\"]\n";
+    }
+
+    @Setup
+    public void setup() {
+        HeldCertificate root = new HeldCertificate.Builder().certificateAuthority(1).commonName("root").ecdsa256().build();
+        HeldCertificate intermediate = new HeldCertificate.Builder().certificateAuthority(0).commonName("int").ecdsa256().signedBy(root).build();
+        HeldCertificate leaf = new HeldCertificate.Builder().commonName(HOST).addSubjectAlternativeName(HOST).ecdsa256().signedBy(intermediate).build();
+        x509Chain = List.of(leaf.certificate(), intermediate.certificate(), root.certificate());
+        chain = new ArrayList<>(x509Chain);
+        String backup = CertificatePinner.pin(new HeldCertificate.Builder().ecdsa256().build().certificate());
+        String other = CertificatePinner.pin(new HeldCertificate.Builder().ecdsa256().build().certificate());
+        String intPin = CertificatePinner.pin(intermediate.certificate());
+        okHit = new CertificatePinner.Builder().add(HOST, backup, intPin).build();
+        okMiss = new CertificatePinner.Builder().add(HOST, backup, other).build();
+        hit = Pinset.Companion.load(manifest(backup, intPin));
+        miss = Pinset.Companion.load(manifest(backup, other));
+        // Both libraries must agree before anything is timed.
+        if (!okhttpHit() || okhttpMiss() || !pinsetHit() || pinsetMiss()) {
+            throw new IllegalStateException("pinset and OkHttp disagree on the benchmark chain");
+        }
+    }
+
+    @Benchmark
+    public boolean okhttpHit() {
+        try {
+            okHit.check(HOST, chain);
+            return true;
+        } catch (SSLPeerUnverifiedException e) {
+            return false;
+        }
+    }
+
+    @Benchmark
+    public boolean okhttpMiss() {
+        try {
+            okMiss.check(HOST, chain);
+            return true;
+        } catch (SSLPeerUnverifiedException e) {
+            return false;
+        }
+    }
+
+    /** {@code Pinset.enforce}: the call the trust manager makes (throws like OkHttp on a miss). */
+    @Benchmark
+    public boolean pinsetHit() {
+        try {
+            hit.enforce(HOST, x509Chain, null);
+            return true;
+        } catch (PinningException e) {
+            return false;
+        }
+    }
+
+    @Benchmark
+    public boolean pinsetMiss() {
+        try {
+            miss.enforce(HOST, x509Chain, null);
+            return true;
+        } catch (PinningException e) {
+            return false;
+        }
+    }
+
+    /** {@code Pinset.check}: the full verdict (every certificate's pin as a string). */
+    @Benchmark
+    public boolean pinsetCheckVerdictHit() {
+        return hit.check(HOST, x509Chain, null).getAllowed();
+    }
+
+    /** One FFI round trip: a host string in, a boolean out (host normalised and looked up in Rust). */
+    @Benchmark
+    public boolean ffiRoundTripIsPinned() {
+        return hit.isPinned(HOST);
+    }
+
+    private final byte[] hostBytes = HOST.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    private final byte[] oneByte = new byte[] {0x30};
+    private final int[] oneLen = new int[] {1};
+
+    /** The fast path's JNA direct call alone: handle 0 is refused by Rust at once. */
+    @Benchmark
+    public int ffiFastPathCallOnly() {
+        return dev.pinset.FastPath.INSTANCE.pinset_fast_decide(0L, hostBytes, hostBytes.length, oneByte, 1, oneLen, 1, 0L);
+    }
+
+    /** The chain's DER as pinset passes it (OkHttp hashes the parsed public keys instead). */
+    @Benchmark
+    public int encodeChain() throws Exception {
+        int n = 0;
+        for (X509Certificate c : x509Chain) {
+            n += c.getEncoded().length;
+        }
+        return n;
+    }
+}
