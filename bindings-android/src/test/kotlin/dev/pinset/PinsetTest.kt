@@ -123,10 +123,35 @@ class PinsetTest {
             }
             // The full verdict agrees.
             assertEquals(ours.isSuccess, p.check("localhost", chain).allowed, what)
-            // The JNA fast path is loaded and answers "proceed" exactly for the hits.
+            // Both fast entry points load and answer "proceed" exactly for the hits.
             assertTrue(FastPath.available)
-            assertEquals(what != "none", FastPath.proceeds(p.fastHandle, "localhost", chain, System.currentTimeMillis() / 1000), what)
+            assertEquals("jni", FastPath.mode)
+            val now = System.currentTimeMillis() / 1000
+            assertEquals(what != "none", FastPath.proceeds(p.fastHandle, "localhost", chain, now), what)
+            val keys = chain.map { it.publicKey.encoded }
+            val all = keys.fold(ByteArray(0)) { a, k -> a + k }
+            val lens = keys.map { it.size }.toIntArray()
+            val host = "localhost".toByteArray()
+            val viaJna = FastPath.pinset_fast_decide(p.fastHandle, host, host.size, all, all.size, lens, lens.size, now)
+            assertEquals(viaJna, FastPathJni.decide(p.fastHandle, host, all, lens, now), what)
+            assertEquals(if (what != "none") 0 else 1, viaJna, what)
         }
+    }
+
+    @Test
+    fun fastPathRefusesBadArgumentsInsteadOfDeciding() {
+        val root = ca("root")
+        val p = Pinset.load(manifest(pin(root), pin(ca("b"))))
+        val key = root.certificate.publicKey.encoded
+        val host = "localhost".toByteArray()
+        val now = System.currentTimeMillis() / 1000
+        assertEquals(0, FastPathJni.decide(p.fastHandle, host, key, intArrayOf(key.size), now))
+        for ((what, lens) in listOf("short" to intArrayOf(key.size - 1), "long" to intArrayOf(key.size + 1), "none" to IntArray(0), "negative" to intArrayOf(-1), "17 certs" to IntArray(17) { 1 })) {
+            assertEquals(-1, FastPathJni.decide(p.fastHandle, host, key, lens, now), what)
+        }
+        assertEquals(-1, FastPathJni.decide(Long.MAX_VALUE, host, key, intArrayOf(key.size), now))
+        assertEquals(-1, FastPathJni.decide(p.fastHandle, byteArrayOf(0xff.toByte()), key, intArrayOf(key.size), now))
+        assertEquals(-1, FastPathJni.decide(p.fastHandle, ByteArray(0), ByteArray(0), intArrayOf(0), now))
     }
 
     @Test

@@ -64,6 +64,9 @@ public class PinCheckJmh {
         okMiss = new CertificatePinner.Builder().add(HOST, backup, other).build();
         hit = Pinset.Companion.load(manifest(backup, intPin));
         miss = Pinset.Companion.load(manifest(backup, other));
+        if (!"jni".equals(dev.pinset.FastPath.INSTANCE.getMode())) {
+            throw new IllegalStateException("the JNI fast path did not load");
+        }
         // Both libraries must agree before anything is timed.
         if (!okhttpHit() || okhttpMiss() || !pinsetHit() || pinsetMiss()) {
             throw new IllegalStateException("pinset and OkHttp disagree on the benchmark chain");
@@ -127,7 +130,13 @@ public class PinCheckJmh {
     private final byte[] oneByte = new byte[] {0x30};
     private final int[] oneLen = new int[] {1};
 
-    /** The fast path's JNA direct call alone: handle 0 is refused by Rust at once. */
+    /** The fast path's JNI call alone (what {@code enforce} uses): handle 0 is refused at once. */
+    @Benchmark
+    public int ffiFastPathJniCallOnly() {
+        return dev.pinset.FastPathJni.decide(0L, hostBytes, oneByte, oneLen, 0L);
+    }
+
+    /** The same through JNA direct mapping (the fallback when JNI registration fails). */
     @Benchmark
     public int ffiFastPathCallOnly() {
         return dev.pinset.FastPath.INSTANCE.pinset_fast_decide(0L, hostBytes, hostBytes.length, oneByte, 1, oneLen, 1, 0L);
