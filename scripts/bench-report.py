@@ -134,7 +134,7 @@ def main():
             p, o = rows.get(f"pinset{what}"), rows.get(f"okhttp{what}")
             if p and o:
                 print(f"| JVM check {what.lower()}: pinset `Pinset.enforce` / OkHttp `CertificatePinner.check` (JMH) | {p:.0f} ns | {o:.0f} ns | {p / o:.2f}× | ≤ 1.0 {'✔' if p <= o else '✘'} |")
-        for k in ("ffiFastPathCallOnly", "ffiRoundTripIsPinned"):
+        for k in ("ffiFastPathJniCallOnly", "ffiFastPathCallOnly", "ffiRoundTripIsPinned"):
             if k in rows:
                 print(f"| JVM FFI cost alone: `{k}` | {rows[k]:.0f} ns | | | report |")
     size, _ = so_size()

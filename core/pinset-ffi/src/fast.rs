@@ -12,10 +12,11 @@
 //! symbol `Java_dev_pinset_FastPathJni_decide`, which reads the arrays in place
 //! (`GetPrimitiveArrayCritical`).
 //!
-//! Contract: the Kotlin layer (`dev.pinset.Pinset.enforce`) passes the SPKI DER of each
-//! certificate of the **validated** path (`X509Certificate.publicKey.encoded`, as OkHttp hashes
-//! it), concatenated, with their lengths. The answer is only "proceed quietly" or "take the full
-//! path": anything to report or refuse goes through the UniFFI `enforce`, which recomputes the
+//! Contract: the Kotlin layer (`dev.pinset.Pinset.enforce`) passes the DER of each certificate
+//! of the **validated** path (`X509Certificate.encoded`, cached by the platform; the JDK's
+//! `publicKey.encoded` measured slower), concatenated, with their lengths; the core locates and
+//! hashes the SPKIs exactly as on the full path (`Policy::check_path`). The answer is only
+//! "proceed quietly" or "take the full path": anything to report or refuse goes through the UniFFI `enforce`, which recomputes the
 //! decision from the full certificates and builds the verdict. So this function can make the
 //! connection fail (fail closed) or proceed only where the full path would proceed quietly.
 //!
@@ -28,7 +29,7 @@ use std::sync::{Arc, RwLock, Weak};
 
 use jni_sys::{JNI_ABORT, JNIEnv, jbyteArray, jint, jintArray, jlong, jobject};
 
-use pinset::{Decision, Pin};
+use pinset::Decision;
 
 use crate::Pinset;
 
@@ -39,7 +40,7 @@ pub const FAST_FULL_PATH: i32 = 1;
 /// Bad arguments, unknown handle, bad host or a panic: take the full path, which reports it.
 pub const FAST_ERROR: i32 = -1;
 
-/// Largest input accepted (the path's SPKIs; real ones are well under 10 KiB).
+/// Largest input accepted (the path's certificates; real paths are well under 20 KiB).
 const MAX_INPUT: usize = 1 << 20;
 /// Longest path accepted (Android and webpki limit paths far below this).
 const MAX_CERTS: usize = 16;
@@ -71,10 +72,10 @@ fn lookup(handle: u64) -> Option<Arc<Pinset>> {
     SLOTS.read().ok()?.get(index)?.upgrade()
 }
 
-/// Decides for `host` given the SPKIs of the validated path, leaf first. See the module docs.
+/// Decides for `host` given the DER certificates of the validated path, leaf first. See the module docs.
 ///
 /// # Safety
-/// `host` must point to `host_len` readable bytes, `spkis` to `spkis_len` bytes and `lens` to
+/// `host` must point to `host_len` readable bytes, `certs` to `certs_len` bytes and `lens` to
 /// `n` `i32`s (the JVM's pinned copies of the arrays JNA passes). Null pointers and negative or
 /// oversized lengths are refused.
 #[unsafe(no_mangle)]
@@ -82,43 +83,43 @@ pub unsafe extern "C" fn pinset_fast_decide(
     handle: u64,
     host: *const u8,
     host_len: i32,
-    spkis: *const u8,
-    spkis_len: i32,
+    certs: *const u8,
+    certs_len: i32,
     lens: *const i32,
     n: i32,
     now_unix: i64,
 ) -> i32 {
-    let (Ok(host_len), Ok(spkis_len), Ok(n)) = (
+    let (Ok(host_len), Ok(certs_len), Ok(n)) = (
         usize::try_from(host_len),
-        usize::try_from(spkis_len),
+        usize::try_from(certs_len),
         usize::try_from(n),
     ) else {
         return FAST_ERROR;
     };
     if host.is_null()
-        || spkis.is_null()
+        || certs.is_null()
         || lens.is_null()
         || host_len > MAX_INPUT
-        || spkis_len > MAX_INPUT
+        || certs_len > MAX_INPUT
         || n == 0
         || n > MAX_CERTS
     {
         return FAST_ERROR;
     }
     // SAFETY: non-null, lengths bounded and as the caller promises (see `# Safety`).
-    let (host, spkis, lens) = unsafe {
+    let (host, certs, lens) = unsafe {
         (
             std::slice::from_raw_parts(host, host_len),
-            std::slice::from_raw_parts(spkis, spkis_len),
+            std::slice::from_raw_parts(certs, certs_len),
             std::slice::from_raw_parts(lens, n),
         )
     };
-    std::panic::catch_unwind(|| decide(handle, host, spkis, lens, now_unix)).unwrap_or(FAST_ERROR)
+    std::panic::catch_unwind(|| decide(handle, host, certs, lens, now_unix)).unwrap_or(FAST_ERROR)
 }
 
-/// JNI entry point of `dev.pinset.FastPathJni.decide(handle, host, spkis, lens, nowUnix)`, the
-/// same contract as [`pinset_fast_decide`] with Java arrays: `host` UTF-8 bytes, `spkis` the
-/// concatenated SPKIs, `lens` their lengths. The arrays are read in place inside JNI critical
+/// JNI entry point of `dev.pinset.FastPathJni.decide(handle, host, certs, lens, nowUnix)`, the
+/// same contract as [`pinset_fast_decide`] with Java arrays: `host` UTF-8 bytes, `certs` the
+/// concatenated certificates, `lens` their lengths. The arrays are read in place inside JNI critical
 /// regions (no JNI call and nothing blocking in between: the decision is a few hundred ns) and
 /// released without copy-back.
 ///
@@ -130,31 +131,31 @@ pub unsafe extern "system" fn Java_dev_pinset_FastPathJni_decide(
     _class: jobject,
     handle: jlong,
     host: jbyteArray,
-    spkis: jbyteArray,
+    certs: jbyteArray,
     lens: jintArray,
     now_unix: jlong,
 ) -> jint {
-    if env.is_null() || host.is_null() || spkis.is_null() || lens.is_null() {
+    if env.is_null() || host.is_null() || certs.is_null() || lens.is_null() {
         return FAST_ERROR;
     }
     // SAFETY: the JVM passes a valid JNIEnv; the table is JNI >= 1.2 on every JVM and Android.
     let t = unsafe { &(**env).v1_2 };
     // SAFETY: non-null array references from the caller.
-    let (host_len, spkis_len, n) = unsafe {
+    let (host_len, certs_len, n) = unsafe {
         (
             (t.GetArrayLength)(env, host),
-            (t.GetArrayLength)(env, spkis),
+            (t.GetArrayLength)(env, certs),
             (t.GetArrayLength)(env, lens),
         )
     };
-    let (Ok(host_len), Ok(spkis_len), Ok(n)) = (
+    let (Ok(host_len), Ok(certs_len), Ok(n)) = (
         usize::try_from(host_len),
-        usize::try_from(spkis_len),
+        usize::try_from(certs_len),
         usize::try_from(n),
     ) else {
         return FAST_ERROR;
     };
-    if host_len > MAX_INPUT || spkis_len > MAX_INPUT || n == 0 || n > MAX_CERTS {
+    if host_len > MAX_INPUT || certs_len > MAX_INPUT || n == 0 || n > MAX_CERTS {
         return FAST_ERROR;
     }
     let null = std::ptr::null_mut();
@@ -162,19 +163,19 @@ pub unsafe extern "system" fn Java_dev_pinset_FastPathJni_decide(
     // until its Release; nothing between get and release calls back into the JVM.
     unsafe {
         let hp = (t.GetPrimitiveArrayCritical)(env, host, null);
-        let sp = (t.GetPrimitiveArrayCritical)(env, spkis, null);
+        let sp = (t.GetPrimitiveArrayCritical)(env, certs, null);
         let lp = (t.GetPrimitiveArrayCritical)(env, lens, null);
         let result = if hp.is_null() || sp.is_null() || lp.is_null() {
             FAST_ERROR
         } else {
             let host = std::slice::from_raw_parts(hp.cast::<u8>(), host_len);
-            let spkis = std::slice::from_raw_parts(sp.cast::<u8>(), spkis_len);
+            let certs = std::slice::from_raw_parts(sp.cast::<u8>(), certs_len);
             let lens = std::slice::from_raw_parts(lp.cast::<i32>(), n);
             let handle = u64::from_ne_bytes(handle.to_ne_bytes());
-            std::panic::catch_unwind(|| decide(handle, host, spkis, lens, now_unix))
+            std::panic::catch_unwind(|| decide(handle, host, certs, lens, now_unix))
                 .unwrap_or(FAST_ERROR)
         };
-        for (array, ptr) in [(lens, lp), (spkis, sp), (host, hp)] {
+        for (array, ptr) in [(lens, lp), (certs, sp), (host, hp)] {
             if !ptr.is_null() {
                 (t.ReleasePrimitiveArrayCritical)(env, array, ptr.cast::<c_void>(), JNI_ABORT);
             }
@@ -184,7 +185,7 @@ pub unsafe extern "system" fn Java_dev_pinset_FastPathJni_decide(
 }
 
 /// The safe part of [`pinset_fast_decide`] and of the JNI entry point.
-pub fn decide(handle: u64, host: &[u8], spkis: &[u8], lens: &[i32], now_unix: i64) -> i32 {
+pub fn decide(handle: u64, host: &[u8], certs: &[u8], lens: &[i32], now_unix: i64) -> i32 {
     let Some(pinset) = lookup(handle) else {
         return FAST_ERROR;
     };
@@ -192,7 +193,7 @@ pub fn decide(handle: u64, host: &[u8], spkis: &[u8], lens: &[i32], now_unix: i6
         return FAST_ERROR;
     };
     let mut parts: [&[u8]; MAX_CERTS] = [&[]; MAX_CERTS];
-    let mut rest = spkis;
+    let mut rest = certs;
     for (slot, &len) in parts.iter_mut().zip(lens) {
         let Some(len) = usize::try_from(len)
             .ok()
@@ -200,15 +201,17 @@ pub fn decide(handle: u64, host: &[u8], spkis: &[u8], lens: &[i32], now_unix: i6
         else {
             return FAST_ERROR;
         };
-        let (spki, tail) = rest.split_at(len);
-        *slot = spki;
+        let (cert, tail) = rest.split_at(len);
+        *slot = cert;
         rest = tail;
     }
     if !rest.is_empty() {
         return FAST_ERROR;
     }
-    let pins = parts[..lens.len()].iter().map(|s| Pin::of_spki(s));
-    match pinset.policy.decide(host, now_unix, pins) {
+    match pinset
+        .policy
+        .check_path(host, now_unix, &parts[..lens.len()])
+    {
         Ok(d) if d.is_reportable() => FAST_FULL_PATH,
         Ok(Decision::Trusted { .. } | Decision::NotPinned | Decision::Exempt { .. }) => {
             FAST_PROCEED

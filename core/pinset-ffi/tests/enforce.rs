@@ -135,21 +135,19 @@ mod fast_path {
     use super::*;
     use pinset_ffi::fast::{FAST_ERROR, FAST_FULL_PATH, FAST_PROCEED, decide};
 
-    fn spkis(chain: &[Vec<u8>]) -> (Vec<u8>, Vec<i32>) {
-        let mut all = Vec::new();
-        let mut lens = Vec::new();
-        for c in chain {
-            let s = pinset::pin::spki_of_certificate(c).unwrap();
-            all.extend_from_slice(s);
-            lens.push(i32::try_from(s.len()).unwrap());
-        }
+    fn concat(chain: &[Vec<u8>]) -> (Vec<u8>, Vec<i32>) {
+        let all = chain.concat();
+        let lens = chain
+            .iter()
+            .map(|c| i32::try_from(c.len()).unwrap())
+            .collect();
         (all, lens)
     }
 
     #[test]
     fn agrees_with_the_full_path() {
         let chain = chain();
-        let (all, lens) = spkis(&chain);
+        let (all, lens) = concat(&chain);
         let leaf_pin = pin_of_certificate(chain[0].clone()).unwrap();
         let root_pin = pin_of_certificate(chain[1].clone()).unwrap();
         for (pins, extra, expected) in [
@@ -192,7 +190,7 @@ mod fast_path {
     #[test]
     fn bad_arguments_and_dead_handles_take_the_full_path() {
         let chain = chain();
-        let (all, lens) = spkis(&chain);
+        let (all, lens) = concat(&chain);
         let root_pin = pin_of_certificate(chain[1].clone()).unwrap();
         let (p, _) = pinset([&root_pin, &other_pin()], "");
         let h = p.clone().fast_path_handle();

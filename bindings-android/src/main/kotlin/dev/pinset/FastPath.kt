@@ -28,7 +28,7 @@ internal object FastPath {
 
     @Suppress("FunctionName")
     external fun pinset_fast_decide(
-        handle: Long, host: ByteArray, hostLen: Int, spkis: ByteArray, spkisLen: Int, lens: IntArray, n: Int, nowUnix: Long,
+        handle: Long, host: ByteArray, hostLen: Int, certs: ByteArray, certsLen: Int, lens: IntArray, n: Int, nowUnix: Long,
     ): Int
 
     /** Which entry point [proceeds] uses: "jni", "jna" or "none" (then only the UniFFI path runs). */
@@ -42,12 +42,13 @@ internal object FastPath {
     fun proceeds(handle: Long, host: String, validatedChain: List<X509Certificate>, nowUnix: Long): Boolean {
         val n = validatedChain.size
         if (mode == "none" || handle == 0L || n == 0 || n > MAX_CERTS) return false
-        // The SPKI DER of each certificate, as OkHttp hashes it (`publicKey.encoded`).
+        // Each certificate's DER (cached by the platform; `publicKey.encoded` measured slower on
+        // the JDK); Rust locates and hashes the SPKIs as on the full path.
         val keys = arrayOfNulls<ByteArray>(n)
         val lens = IntArray(n)
         var total = 0
         for (i in 0 until n) {
-            val k = validatedChain[i].publicKey.encoded ?: return false
+            val k = validatedChain[i].encoded ?: return false
             keys[i] = k
             lens[i] = k.size
             total += k.size
@@ -85,5 +86,5 @@ internal object FastPathJni {
     }
 
     @JvmStatic
-    external fun decide(handle: Long, host: ByteArray, spkis: ByteArray, lens: IntArray, nowUnix: Long): Int
+    external fun decide(handle: Long, host: ByteArray, certs: ByteArray, lens: IntArray, nowUnix: Long): Int
 }

@@ -128,7 +128,7 @@ class PinsetTest {
             assertEquals("jni", FastPath.mode)
             val now = System.currentTimeMillis() / 1000
             assertEquals(what != "none", FastPath.proceeds(p.fastHandle, "localhost", chain, now), what)
-            val keys = chain.map { it.publicKey.encoded }
+            val keys = chain.map { it.encoded }
             val all = keys.fold(ByteArray(0)) { a, k -> a + k }
             val lens = keys.map { it.size }.toIntArray()
             val host = "localhost".toByteArray()
@@ -142,7 +142,7 @@ class PinsetTest {
     fun fastPathRefusesBadArgumentsInsteadOfDeciding() {
         val root = ca("root")
         val p = Pinset.load(manifest(pin(root), pin(ca("b"))))
-        val key = root.certificate.publicKey.encoded
+        val key = root.certificate.encoded
         val host = "localhost".toByteArray()
         val now = System.currentTimeMillis() / 1000
         assertEquals(0, FastPathJni.decide(p.fastHandle, host, key, intArrayOf(key.size), now))
