@@ -133,6 +133,8 @@ def main():
         for what in ("Hit", "Miss"):
             p, o = rows.get(f"pinset{what}"), rows.get(f"okhttp{what}")
             if p and o:
+                if what == "Hit":
+                    ok &= p <= o
                 print(f"| JVM check {what.lower()}: pinset `Pinset.enforce` / OkHttp `CertificatePinner.check` (JMH) | {p:.0f} ns | {o:.0f} ns | {p / o:.2f}× | ≤ 1.0 {'✔' if p <= o else '✘'} |")
         for k in ("ffiFastPathJniCallOnly", "ffiFastPathCallOnly", "ffiRoundTripIsPinned"):
             if k in rows:
