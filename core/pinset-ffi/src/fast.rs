@@ -186,6 +186,9 @@ pub unsafe extern "system" fn Java_dev_pinset_FastPathJni_decide(
 
 /// The safe part of [`pinset_fast_decide`] and of the JNI entry point.
 pub fn decide(handle: u64, host: &[u8], certs: &[u8], lens: &[i32], now_unix: i64) -> i32 {
+    if lens.is_empty() || lens.len() > MAX_CERTS {
+        return FAST_ERROR;
+    }
     let Some(pinset) = lookup(handle) else {
         return FAST_ERROR;
     };

@@ -207,6 +207,9 @@ mod fast_path {
             FAST_ERROR
         );
         assert_eq!(decide(h, b"bad host", &all, &lens, NOW), FAST_ERROR);
+        // The safe entry refuses empty and over-long paths itself (no slice panics).
+        assert_eq!(decide(h, host, &all, &[], NOW), FAST_ERROR);
+        assert_eq!(decide(h, host, &all, &[1; 17], NOW), FAST_ERROR);
         assert_eq!(decide(h, &[0xff], &all, &lens, NOW), FAST_ERROR);
         assert_eq!(decide(0, host, &all, &lens, NOW), FAST_ERROR);
         assert_eq!(decide(u64::MAX, host, &all, &lens, NOW), FAST_ERROR);
