@@ -20,8 +20,9 @@
 //! decision from the full certificates and builds the verdict. So this function can make the
 //! connection fail (fail closed) or proceed only where the full path would proceed quietly.
 //!
-//! Handles are slots holding a `Weak<Pinset>`: a handle outliving its object is refused, never
-//! dereferenced. The only `unsafe` is turning the caller's pointers into slices.
+//! Handles are generation-tagged slots holding a `Weak<Pinset>`: a handle outliving its object is
+//! refused, never dereferenced, and never resolves to a later object in the same slot. The only
+//! `unsafe` is turning the caller's pointers into slices.
 #![allow(unsafe_code)]
 
 use std::ffi::c_void;
@@ -45,31 +46,44 @@ const MAX_INPUT: usize = 1 << 20;
 /// Longest path accepted (Android and webpki limit paths far below this).
 const MAX_CERTS: usize = 16;
 
-static SLOTS: RwLock<Vec<Weak<Pinset>>> = RwLock::new(Vec::new());
+/// Registered objects: (generation, object). A handle is `generation << 32 | (index + 1)`, so a
+/// handle whose object died and whose slot was reused for another manifest is refused rather than
+/// resolved to the newcomer.
+static SLOTS: RwLock<Vec<(u32, Weak<Pinset>)>> = RwLock::new(Vec::new());
 
 pub(crate) fn register(pinset: &Arc<Pinset>) -> u64 {
     let Ok(mut slots) = SLOTS.write() else {
         return 0;
     };
     let weak = Arc::downgrade(pinset);
-    // Reuse a dead slot so loading many manifests over an app's life stays bounded.
-    let index = match slots.iter().position(|w| w.strong_count() == 0) {
+    // Reuse a dead slot (next generation) so loading many manifests stays bounded.
+    let (index, generation) = match slots.iter().position(|(_, w)| w.strong_count() == 0) {
         Some(i) => {
-            slots[i] = weak;
-            i
+            let generation = slots[i].0.wrapping_add(1);
+            slots[i] = (generation, weak);
+            (i, generation)
         }
         None => {
-            slots.push(weak);
-            slots.len() - 1
+            slots.push((0, weak));
+            (slots.len() - 1, 0)
         }
     };
-    // 0 is never a valid handle.
-    index as u64 + 1
+    let Ok(index) = u32::try_from(index + 1) else {
+        return 0;
+    };
+    // 0 is never a valid handle (index + 1 >= 1).
+    (u64::from(generation) << 32) | u64::from(index)
 }
 
 fn lookup(handle: u64) -> Option<Arc<Pinset>> {
-    let index = usize::try_from(handle.checked_sub(1)?).ok()?;
-    SLOTS.read().ok()?.get(index)?.upgrade()
+    let generation = u32::try_from(handle >> 32).ok()?;
+    let index = usize::try_from((handle & 0xffff_ffff).checked_sub(1)?).ok()?;
+    let slots = SLOTS.read().ok()?;
+    let (slot_generation, weak) = slots.get(index)?;
+    if *slot_generation != generation {
+        return None;
+    }
+    weak.upgrade()
 }
 
 /// Decides for `host` given the DER certificates of the validated path, leaf first. See the module docs.

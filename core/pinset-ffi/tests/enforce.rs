@@ -216,10 +216,13 @@ mod fast_path {
         // The handle does not keep the object alive, and a dead handle is refused.
         drop(p);
         assert_eq!(decide(h, host, &all, &lens, NOW), FAST_ERROR);
-        // Its slot is reused by the next object, which gets a working handle.
+        // Its slot may be reused by the next object, which gets a working handle; the stale handle
+        // still refers to nothing (never to the newcomer).
         let (p2, _) = pinset([&root_pin, &other_pin()], "");
         let h2 = p2.clone().fast_path_handle();
+        assert_ne!(h, h2);
         assert_eq!(decide(h2, host, &all, &lens, NOW), FAST_PROCEED);
+        assert_eq!(decide(h, host, &all, &lens, NOW), FAST_ERROR);
     }
 
     #[test]
