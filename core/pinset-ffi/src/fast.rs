@@ -86,6 +86,19 @@ fn lookup(handle: u64) -> Option<Arc<Pinset>> {
     weak.upgrade()
 }
 
+/// The caller's lengths as `usize`, refused when negative, over [`MAX_INPUT`] or outside
+/// 1..=[`MAX_CERTS`] certificates (shared by both entry points).
+fn checked_lengths(host_len: i32, certs_len: i32, n: i32) -> Option<(usize, usize, usize)> {
+    let host_len = usize::try_from(host_len).ok().filter(|&l| l <= MAX_INPUT)?;
+    let certs_len = usize::try_from(certs_len)
+        .ok()
+        .filter(|&l| l <= MAX_INPUT)?;
+    let n = usize::try_from(n)
+        .ok()
+        .filter(|&n| (1..=MAX_CERTS).contains(&n))?;
+    Some((host_len, certs_len, n))
+}
+
 /// Decides for `host` given the DER certificates of the validated path, leaf first. See the module docs.
 ///
 /// # Safety
@@ -103,21 +116,10 @@ pub unsafe extern "C" fn pinset_fast_decide(
     n: i32,
     now_unix: i64,
 ) -> i32 {
-    let (Ok(host_len), Ok(certs_len), Ok(n)) = (
-        usize::try_from(host_len),
-        usize::try_from(certs_len),
-        usize::try_from(n),
-    ) else {
+    let Some((host_len, certs_len, n)) = checked_lengths(host_len, certs_len, n) else {
         return FAST_ERROR;
     };
-    if host.is_null()
-        || certs.is_null()
-        || lens.is_null()
-        || host_len > MAX_INPUT
-        || certs_len > MAX_INPUT
-        || n == 0
-        || n > MAX_CERTS
-    {
+    if host.is_null() || certs.is_null() || lens.is_null() {
         return FAST_ERROR;
     }
     // SAFETY: non-null, lengths bounded and as the caller promises (see `# Safety`).
@@ -162,16 +164,9 @@ pub unsafe extern "system" fn Java_dev_pinset_FastPathJni_decide(
             (t.GetArrayLength)(env, lens),
         )
     };
-    let (Ok(host_len), Ok(certs_len), Ok(n)) = (
-        usize::try_from(host_len),
-        usize::try_from(certs_len),
-        usize::try_from(n),
-    ) else {
+    let Some((host_len, certs_len, n)) = checked_lengths(host_len, certs_len, n) else {
         return FAST_ERROR;
     };
-    if host_len > MAX_INPUT || certs_len > MAX_INPUT || n == 0 || n > MAX_CERTS {
-        return FAST_ERROR;
-    }
     let null = std::ptr::null_mut();
     // SAFETY: each pointer returned by GetPrimitiveArrayCritical is valid for the array's length
     // until its Release; nothing between get and release calls back into the JVM.
