@@ -4,20 +4,23 @@
 //! Why this exists beside UniFFI: on the JVM every UniFFI call goes through JNA `Structure`s
 //! (a `RustCallStatus` per call, a `RustBuffer` per string or list), each backed by JNA `Memory`
 //! that a cleaner thread frees later. Measured with JMH on this host (scripts/jvm-bench.sh), a
-//! UniFFI call carrying only a host string costs ~40 µs under sustained load, ~100x OkHttp's
+//! UniFFI call carrying only a host string costs ~30-40 µs under sustained load, ~100x OkHttp's
 //! whole `CertificatePinner.check`; upstream measures ~3.5 µs for a bare call and is replacing
 //! JNA with JNI for this reason (uniffi-rs #2911). The trust-manager check runs on every TLS
-//! handshake, so it gets this entry point: primitive arrays only, no allocation on either side.
-//! A JNA direct-mapped call still measured ~290 ns, most of OkHttp's whole check, hence the JNI
-//! symbol `Java_dev_pinset_FastPathJni_decide`, which reads the arrays in place
-//! (`GetPrimitiveArrayCritical`).
+//! handshake, so it gets this entry point. A JNA direct-mapped call still measured ~200-300 ns,
+//! most of OkHttp's whole check, hence the JNI symbol `Java_dev_pinset_FastPathJni_decide`, which
+//! reads **one** `byte[]` in place (`GetPrimitiveArrayCritical`): each JNI array function is a
+//! transition into the VM, and three arrays (host, certificates, lengths) measured ~90 ns.
 //!
-//! Contract: the Kotlin layer (`dev.pinset.Pinset.enforce`) passes the DER of each certificate
-//! of the **validated** path (`X509Certificate.encoded`, cached by the platform; the JDK's
-//! `publicKey.encoded` measured slower), concatenated, with their lengths; the core locates and
-//! hashes the SPKIs exactly as on the full path (`Policy::check_path`). The answer is only
-//! "proceed quietly" or "take the full path": anything to report or refuse goes through the UniFFI `enforce`, which recomputes the
-//! decision from the full certificates and builds the verdict. So this function can make the
+//! Contract: the Kotlin layer (`dev.pinset.Pinset.enforce`) passes
+//! `host length (u16, big-endian) ‖ host (UTF-8) ‖ DER ‖ DER …`, the DER of each certificate of
+//! the **validated** path (`X509Certificate.encoded`, cached by the platform; the JDK's
+//! `publicKey.encoded` measured slower), leaf first. Each certificate is split off by its outer
+//! DER header; the core then locates and hashes the SPKIs exactly as on the full path
+//! (`Policy::check_path_cached`, with this object's pin cache: a certificate seen before, byte for
+//! byte, costs a comparison instead of a SHA-256). The answer is only "proceed quietly" or "take
+//! the full path": anything to report or refuse goes through the UniFFI `enforce`, which decides
+//! again from the full certificates and builds the verdict. So this function can make the
 //! connection fail (fail closed) or proceed only where the full path would proceed quietly.
 //!
 //! Handles are generation-tagged slots holding a `Weak<Pinset>`: a handle outliving its object is
@@ -25,12 +28,12 @@
 //! `unsafe` is turning the caller's pointers into slices.
 #![allow(unsafe_code)]
 
-use std::ffi::c_void;
 use std::sync::{Arc, RwLock, Weak};
 
-use jni_sys::{JNI_ABORT, JNIEnv, jbyteArray, jint, jintArray, jlong, jobject};
+use jni_sys::{JNI_ABORT, JNIEnv, jbyteArray, jint, jlong, jobject};
 
 use pinset::Decision;
+use pinset::pin::split_first_certificate;
 
 use crate::Pinset;
 
@@ -41,7 +44,7 @@ pub const FAST_FULL_PATH: i32 = 1;
 /// Bad arguments, unknown handle, bad host or a panic: take the full path, which reports it.
 pub const FAST_ERROR: i32 = -1;
 
-/// Largest input accepted (the path's certificates; real paths are well under 20 KiB).
+/// Largest input accepted (host and path; real paths are well under 20 KiB).
 const MAX_INPUT: usize = 1 << 20;
 /// Longest path accepted (Android and webpki limit paths far below this).
 const MAX_CERTS: usize = 16;
@@ -86,143 +89,108 @@ fn lookup(handle: u64) -> Option<Arc<Pinset>> {
     weak.upgrade()
 }
 
-/// The caller's lengths as `usize`, refused when negative, over [`MAX_INPUT`] or outside
-/// 1..=[`MAX_CERTS`] certificates (shared by both entry points).
-fn checked_lengths(host_len: i32, certs_len: i32, n: i32) -> Option<(usize, usize, usize)> {
-    let host_len = usize::try_from(host_len).ok().filter(|&l| l <= MAX_INPUT)?;
-    let certs_len = usize::try_from(certs_len)
-        .ok()
-        .filter(|&l| l <= MAX_INPUT)?;
-    let n = usize::try_from(n)
-        .ok()
-        .filter(|&n| (1..=MAX_CERTS).contains(&n))?;
-    Some((host_len, certs_len, n))
+/// The caller's input length as `usize`, refused when negative or over [`MAX_INPUT`].
+fn checked_length(len: i32) -> Option<usize> {
+    usize::try_from(len).ok().filter(|&l| l <= MAX_INPUT)
 }
 
-/// Decides for `host` given the DER certificates of the validated path, leaf first. See the module docs.
+/// Decides for the host and validated path in `input` (layout in the module docs).
 ///
 /// # Safety
-/// `host` must point to `host_len` readable bytes, `certs` to `certs_len` bytes and `lens` to
-/// `n` `i32`s (the JVM's pinned copies of the arrays JNA passes). Null pointers and negative or
-/// oversized lengths are refused.
+/// `input` must point to `len` readable bytes (the JVM's pinned copy of the array JNA passes).
+/// A null pointer and negative or oversized lengths are refused.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn pinset_fast_decide(
     handle: u64,
-    host: *const u8,
-    host_len: i32,
-    certs: *const u8,
-    certs_len: i32,
-    lens: *const i32,
-    n: i32,
+    input: *const u8,
+    len: i32,
     now_unix: i64,
 ) -> i32 {
-    let Some((host_len, certs_len, n)) = checked_lengths(host_len, certs_len, n) else {
+    let Some(len) = checked_length(len) else {
         return FAST_ERROR;
     };
-    if host.is_null() || certs.is_null() || lens.is_null() {
+    if input.is_null() {
         return FAST_ERROR;
     }
-    // SAFETY: non-null, lengths bounded and as the caller promises (see `# Safety`).
-    let (host, certs, lens) = unsafe {
-        (
-            std::slice::from_raw_parts(host, host_len),
-            std::slice::from_raw_parts(certs, certs_len),
-            std::slice::from_raw_parts(lens, n),
-        )
-    };
-    std::panic::catch_unwind(|| decide(handle, host, certs, lens, now_unix)).unwrap_or(FAST_ERROR)
+    // SAFETY: non-null, length bounded and as the caller promises (see `# Safety`).
+    let input = unsafe { std::slice::from_raw_parts(input, len) };
+    std::panic::catch_unwind(|| decide(handle, input, now_unix)).unwrap_or(FAST_ERROR)
 }
 
-/// JNI entry point of `dev.pinset.FastPathJni.decide(handle, host, certs, lens, nowUnix)`, the
-/// same contract as [`pinset_fast_decide`] with Java arrays: `host` UTF-8 bytes, `certs` the
-/// concatenated certificates, `lens` their lengths. The arrays are read in place inside JNI critical
-/// regions (no JNI call and nothing blocking in between: the decision is a few hundred ns) and
-/// released without copy-back.
+/// JNI entry point of `dev.pinset.FastPathJni.decide(handle, input, nowUnix)`, the same contract
+/// as [`pinset_fast_decide`] with a Java `byte[]`. The array is read in place inside one JNI
+/// critical region (no JNI call and nothing blocking in between: the decision takes well under a
+/// microsecond) and released without copy-back.
 ///
 /// # Safety
-/// Called by the JVM with a valid `JNIEnv` for the current thread and local references (or null).
+/// Called by the JVM with a valid `JNIEnv` for the current thread and a local reference (or null).
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn Java_dev_pinset_FastPathJni_decide(
     env: *mut JNIEnv,
     _class: jobject,
     handle: jlong,
-    host: jbyteArray,
-    certs: jbyteArray,
-    lens: jintArray,
+    input: jbyteArray,
     now_unix: jlong,
 ) -> jint {
-    if env.is_null() || host.is_null() || certs.is_null() || lens.is_null() {
+    if env.is_null() || input.is_null() {
         return FAST_ERROR;
     }
     // SAFETY: the JVM passes a valid JNIEnv; the table is JNI >= 1.2 on every JVM and Android.
     let t = unsafe { &(**env).v1_2 };
-    // SAFETY: non-null array references from the caller.
-    let (host_len, certs_len, n) = unsafe {
-        (
-            (t.GetArrayLength)(env, host),
-            (t.GetArrayLength)(env, certs),
-            (t.GetArrayLength)(env, lens),
-        )
-    };
-    let Some((host_len, certs_len, n)) = checked_lengths(host_len, certs_len, n) else {
+    // SAFETY: non-null array reference from the caller.
+    let Some(len) = checked_length(unsafe { (t.GetArrayLength)(env, input) }) else {
         return FAST_ERROR;
     };
-    let null = std::ptr::null_mut();
-    // SAFETY: each pointer returned by GetPrimitiveArrayCritical is valid for the array's length
+    // SAFETY: the pointer returned by GetPrimitiveArrayCritical is valid for the array's length
     // until its Release; nothing between get and release calls back into the JVM.
     unsafe {
-        let hp = (t.GetPrimitiveArrayCritical)(env, host, null);
-        let sp = (t.GetPrimitiveArrayCritical)(env, certs, null);
-        let lp = (t.GetPrimitiveArrayCritical)(env, lens, null);
-        let result = if hp.is_null() || sp.is_null() || lp.is_null() {
-            FAST_ERROR
-        } else {
-            let host = std::slice::from_raw_parts(hp.cast::<u8>(), host_len);
-            let certs = std::slice::from_raw_parts(sp.cast::<u8>(), certs_len);
-            let lens = std::slice::from_raw_parts(lp.cast::<i32>(), n);
-            let handle = u64::from_ne_bytes(handle.to_ne_bytes());
-            std::panic::catch_unwind(|| decide(handle, host, certs, lens, now_unix))
-                .unwrap_or(FAST_ERROR)
-        };
-        for (array, ptr) in [(lens, lp), (certs, sp), (host, hp)] {
-            if !ptr.is_null() {
-                (t.ReleasePrimitiveArrayCritical)(env, array, ptr.cast::<c_void>(), JNI_ABORT);
-            }
+        let p = (t.GetPrimitiveArrayCritical)(env, input, std::ptr::null_mut());
+        if p.is_null() {
+            return FAST_ERROR;
         }
+        let bytes = std::slice::from_raw_parts(p.cast::<u8>(), len);
+        let handle = u64::from_ne_bytes(handle.to_ne_bytes());
+        let result =
+            std::panic::catch_unwind(|| decide(handle, bytes, now_unix)).unwrap_or(FAST_ERROR);
+        (t.ReleasePrimitiveArrayCritical)(env, input, p, JNI_ABORT);
         result
     }
 }
 
-/// The safe part of [`pinset_fast_decide`] and of the JNI entry point.
-pub fn decide(handle: u64, host: &[u8], certs: &[u8], lens: &[i32], now_unix: i64) -> i32 {
-    if lens.is_empty() || lens.len() > MAX_CERTS {
+/// The safe part of [`pinset_fast_decide`] and of the JNI entry point: `input` is
+/// `host length (u16, big-endian) ‖ host (UTF-8) ‖ certificate DER ‖ certificate DER …`.
+pub fn decide(handle: u64, input: &[u8], now_unix: i64) -> i32 {
+    let Some((host_len, rest)) = input.split_first_chunk::<2>() else {
         return FAST_ERROR;
-    }
-    let Some(pinset) = lookup(handle) else {
+    };
+    let Some((host, mut certs)) = rest.split_at_checked(usize::from(u16::from_be_bytes(*host_len)))
+    else {
         return FAST_ERROR;
     };
     let Ok(host) = std::str::from_utf8(host) else {
         return FAST_ERROR;
     };
+    // Each certificate is one DER SEQUENCE: its outer header gives its length.
     let mut parts: [&[u8]; MAX_CERTS] = [&[]; MAX_CERTS];
-    let mut rest = certs;
-    for (slot, &len) in parts.iter_mut().zip(lens) {
-        let Some(len) = usize::try_from(len)
-            .ok()
-            .filter(|&l| l > 0 && l <= rest.len())
+    let mut n = 0;
+    while !certs.is_empty() {
+        let (Some(slot), Ok((cert, tail))) = (parts.get_mut(n), split_first_certificate(certs))
         else {
             return FAST_ERROR;
         };
-        let (cert, tail) = rest.split_at(len);
         *slot = cert;
-        rest = tail;
+        n += 1;
+        certs = tail;
     }
-    if !rest.is_empty() {
+    if n == 0 {
         return FAST_ERROR;
     }
+    let Some(pinset) = lookup(handle) else {
+        return FAST_ERROR;
+    };
     match pinset
         .policy
-        .check_path(host, now_unix, &parts[..lens.len()])
+        .check_path_cached(host, now_unix, &parts[..n], &pinset.pins)
     {
         Ok(d) if d.is_reportable() => FAST_FULL_PATH,
         Ok(Decision::Trusted { .. } | Decision::NotPinned | Decision::Exempt { .. }) => {

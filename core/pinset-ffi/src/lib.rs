@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use pinset::pin::PinCache;
 use pinset::signing::verify::KeyEntry;
 use pinset::signing::{
     self, Algorithm, Component, DigestAlg, HttpMessage, KeySigner, ParamValue, SignatureSpec,
@@ -138,6 +139,8 @@ const REPORT_INTERVAL_SECS: i64 = 24 * 3600;
 #[derive(uniffi::Object)]
 pub struct Pinset {
     policy: Policy,
+    /// Certificate pins seen before (exact DER → pin), shared by every check on this object.
+    pins: PinCache,
     sink: Mutex<Option<Arc<dyn ReportSink>>>,
     sent: Mutex<HashMap<String, i64>>,
 }
@@ -160,6 +163,7 @@ impl Pinset {
         })?;
         Ok(Arc::new(Self {
             policy: Policy::new(loaded.manifest),
+            pins: PinCache::new(),
             sink: Mutex::new(None),
             sent: Mutex::new(HashMap::new()),
         }))
@@ -248,7 +252,7 @@ fn decision_kind(decision: Decision) -> DecisionKind {
 impl Pinset {
     fn decide(&self, host: &str, now: i64, chain: &[Vec<u8>]) -> Result<Decision, PinsetError> {
         self.policy
-            .check_path(host, now, chain)
+            .check_path_cached(host, now, chain, &self.pins)
             .map_err(|e| match e {
                 pinset::policy::EvalError::Host(h) => PinsetError::Host {
                     reason: h.to_string(),

@@ -135,19 +135,19 @@ mod fast_path {
     use super::*;
     use pinset_ffi::fast::{FAST_ERROR, FAST_FULL_PATH, FAST_PROCEED, decide};
 
-    fn concat(chain: &[Vec<u8>]) -> (Vec<u8>, Vec<i32>) {
-        let all = chain.concat();
-        let lens = chain
-            .iter()
-            .map(|c| i32::try_from(c.len()).unwrap())
-            .collect();
-        (all, lens)
+    /// The fast path's input: host length (u16 BE), host, then the certificates' DER.
+    fn input(host: &[u8], chain: &[Vec<u8>]) -> Vec<u8> {
+        let mut v = u16::try_from(host.len()).unwrap().to_be_bytes().to_vec();
+        v.extend_from_slice(host);
+        for c in chain {
+            v.extend_from_slice(c);
+        }
+        v
     }
 
     #[test]
     fn agrees_with_the_full_path() {
         let chain = chain();
-        let (all, lens) = concat(&chain);
         let leaf_pin = pin_of_certificate(chain[0].clone()).unwrap();
         let root_pin = pin_of_certificate(chain[1].clone()).unwrap();
         for (pins, extra, expected) in [
@@ -168,137 +168,87 @@ mod fast_path {
             let (p, sink) = pinset([&pins[0], &pins[1]], extra);
             let h = p.clone().fast_path_handle();
             for host in ["api.example.com", "API.Example.COM.", "other.example"] {
-                let got = decide(h, host.as_bytes(), &all, &lens, NOW);
-                let quiet = p
-                    .enforce(host.into(), chain.clone(), NOW, None)
-                    .unwrap()
-                    .is_none();
-                let want = if host == "other.example" {
-                    FAST_PROCEED
-                } else {
-                    expected
-                };
-                assert_eq!(got, want, "{host} {extra} {pins:?}");
-                assert_eq!(got == FAST_PROCEED, quiet, "{host} {extra}");
+                // Twice: cold, then with the certificates in the object's pin cache.
+                for round in 0..2 {
+                    let got = decide(h, &input(host.as_bytes(), &chain), NOW);
+                    let quiet = p
+                        .enforce(host.into(), chain.clone(), NOW, None)
+                        .unwrap()
+                        .is_none();
+                    let want = if host == "other.example" {
+                        FAST_PROCEED
+                    } else {
+                        expected
+                    };
+                    assert_eq!(got, want, "{host} {extra} {pins:?} round {round}");
+                    assert_eq!(got == FAST_PROCEED, quiet, "{host} {extra}");
+                }
             }
-            // The fast path itself never reports; only the full path did above.
+            // The fast path itself never reports; only the full path did above (once per rule:
+            // a repeated violation report is rate-limited, an expired pin-set reported once).
             let reports = sink.0.lock().unwrap().len();
             assert_eq!(reports, usize::from(expected == FAST_FULL_PATH), "{extra}");
         }
     }
 
     #[test]
-    fn bad_arguments_and_dead_handles_take_the_full_path() {
+    fn bad_input_and_dead_handles_take_the_full_path() {
         let chain = chain();
-        let (all, lens) = concat(&chain);
         let root_pin = pin_of_certificate(chain[1].clone()).unwrap();
         let (p, _) = pinset([&root_pin, &other_pin()], "");
         let h = p.clone().fast_path_handle();
         let host = b"api.example.com";
-        assert_eq!(decide(h, host, &all, &lens, NOW), FAST_PROCEED);
-        // Lengths that do not add up, zero, negative, or too many.
-        let mut short = lens.clone();
-        short[0] -= 1;
-        assert_eq!(decide(h, host, &all, &short, NOW), FAST_ERROR);
-        assert_eq!(decide(h, host, &all, &[0, lens[1]], NOW), FAST_ERROR);
-        assert_eq!(decide(h, host, &all, &[-1, lens[1]], NOW), FAST_ERROR);
-        assert_eq!(
-            decide(h, host, &all[..all.len() - 1], &lens, NOW),
-            FAST_ERROR
-        );
-        assert_eq!(decide(h, b"bad host", &all, &lens, NOW), FAST_ERROR);
-        // The safe entry refuses empty and over-long paths itself (no slice panics).
-        assert_eq!(decide(h, host, &all, &[], NOW), FAST_ERROR);
-        assert_eq!(decide(h, host, &all, &[1; 17], NOW), FAST_ERROR);
-        assert_eq!(decide(h, &[0xff], &all, &lens, NOW), FAST_ERROR);
-        assert_eq!(decide(0, host, &all, &lens, NOW), FAST_ERROR);
-        assert_eq!(decide(u64::MAX, host, &all, &lens, NOW), FAST_ERROR);
+        let good = input(host, &chain);
+        assert_eq!(decide(h, &good, NOW), FAST_PROCEED);
+        // Truncated anywhere: inside the header, the host, a certificate; or trailing bytes.
+        for cut in [0, 1, 2, 10, 17, 40, good.len() - 1] {
+            assert_eq!(decide(h, &good[..cut], NOW), FAST_ERROR, "cut at {cut}");
+        }
+        let mut trailing = good.clone();
+        trailing.push(0x30);
+        assert_eq!(decide(h, &trailing, NOW), FAST_ERROR);
+        // A host length pointing past the end, a host that is not UTF-8, a bad host, no path.
+        let mut long_host = good.clone();
+        long_host[0] = 0xff;
+        assert_eq!(decide(h, &long_host, NOW), FAST_ERROR);
+        assert_eq!(decide(h, &input(&[0xff], &chain), NOW), FAST_ERROR);
+        assert_eq!(decide(h, &input(b"bad host", &chain), NOW), FAST_ERROR);
+        assert_eq!(decide(h, &input(host, &[]), NOW), FAST_ERROR);
+        // A path longer than 16 certificates is refused (the full path decides).
+        let long: Vec<Vec<u8>> = std::iter::repeat_n(chain[0].clone(), 17).collect();
+        assert_eq!(decide(h, &input(host, &long), NOW), FAST_ERROR);
+        let sixteen: Vec<Vec<u8>> = std::iter::repeat_n(chain[1].clone(), 16).collect();
+        assert_eq!(decide(h, &input(host, &sixteen), NOW), FAST_PROCEED);
+        assert_eq!(decide(0, &good, NOW), FAST_ERROR);
+        assert_eq!(decide(u64::MAX, &good, NOW), FAST_ERROR);
         // The handle does not keep the object alive, and a dead handle is refused.
         drop(p);
-        assert_eq!(decide(h, host, &all, &lens, NOW), FAST_ERROR);
+        assert_eq!(decide(h, &good, NOW), FAST_ERROR);
         // Its slot may be reused by the next object, which gets a working handle; the stale handle
         // still refers to nothing (never to the newcomer).
         let (p2, _) = pinset([&root_pin, &other_pin()], "");
         let h2 = p2.clone().fast_path_handle();
         assert_ne!(h, h2);
-        assert_eq!(decide(h2, host, &all, &lens, NOW), FAST_PROCEED);
-        assert_eq!(decide(h, host, &all, &lens, NOW), FAST_ERROR);
+        assert_eq!(decide(h2, &good, NOW), FAST_PROCEED);
+        assert_eq!(decide(h, &good, NOW), FAST_ERROR);
     }
 
     #[test]
-    fn the_c_entry_point_refuses_null_and_negative_lengths() {
-        let (p, _) = pinset([&other_pin(), &other_pin()], "");
+    fn the_c_entry_point_refuses_null_and_bad_lengths() {
+        let chain = chain();
+        let root_pin = pin_of_certificate(chain[1].clone()).unwrap();
+        let (p, _) = pinset([&root_pin, &other_pin()], "");
         let h = p.clone().fast_path_handle();
-        let host = b"api.example.com";
-        let lens = [1i32];
-        // SAFETY: pointers are either null (refused) or valid for the lengths given.
+        let good = input(b"api.example.com", &chain);
+        let len = i32::try_from(good.len()).unwrap();
+        use pinset_ffi::fast::pinset_fast_decide as f;
+        // SAFETY: the pointer is either null (refused) or valid for the lengths given.
         unsafe {
-            use pinset_ffi::fast::pinset_fast_decide as f;
-            assert_eq!(
-                f(
-                    h,
-                    std::ptr::null(),
-                    3,
-                    host.as_ptr(),
-                    1,
-                    lens.as_ptr(),
-                    1,
-                    NOW
-                ),
-                FAST_ERROR
-            );
-            assert_eq!(
-                f(
-                    h,
-                    host.as_ptr(),
-                    -1,
-                    host.as_ptr(),
-                    1,
-                    lens.as_ptr(),
-                    1,
-                    NOW
-                ),
-                FAST_ERROR
-            );
-            assert_eq!(
-                f(
-                    h,
-                    host.as_ptr(),
-                    15,
-                    host.as_ptr(),
-                    1,
-                    std::ptr::null(),
-                    1,
-                    NOW
-                ),
-                FAST_ERROR
-            );
-            assert_eq!(
-                f(
-                    h,
-                    host.as_ptr(),
-                    15,
-                    host.as_ptr(),
-                    1,
-                    lens.as_ptr(),
-                    0,
-                    NOW
-                ),
-                FAST_ERROR
-            );
-            assert_eq!(
-                f(
-                    h,
-                    host.as_ptr(),
-                    15,
-                    host.as_ptr(),
-                    1,
-                    lens.as_ptr(),
-                    17,
-                    NOW
-                ),
-                FAST_ERROR
-            );
+            assert_eq!(f(h, good.as_ptr(), len, NOW), FAST_PROCEED);
+            assert_eq!(f(h, std::ptr::null(), len, NOW), FAST_ERROR);
+            assert_eq!(f(h, good.as_ptr(), -1, NOW), FAST_ERROR);
+            assert_eq!(f(h, good.as_ptr(), 0, NOW), FAST_ERROR);
+            assert_eq!(f(h, good.as_ptr(), len - 1, NOW), FAST_ERROR);
         }
     }
 }

@@ -67,7 +67,13 @@ pub fn evaluate(data: &[u8]) {
     } else {
         rest.split(|&b| b == 0).collect()
     };
-    let _ = policy().check_path(host, 0, &parts);
+    let uncached = policy().check_path(host, 0, &parts);
+    // The pin cache never changes a decision, cold or warm.
+    static CACHE: OnceLock<crate::pin::PinCache> = OnceLock::new();
+    let cache = CACHE.get_or_init(crate::pin::PinCache::new);
+    for _ in 0..2 {
+        assert_eq!(policy().check_path_cached(host, 0, &parts, cache), uncached);
+    }
     let _ = policy().decide(host, 0, parts.iter().map(|p| Pin::of_spki(p)));
 }
 

@@ -11,6 +11,9 @@ use std::str::FromStr;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
+pub mod cache;
+pub use cache::PinCache;
+
 /// The textual prefix of a SHA-256 SPKI pin, as OkHttp writes it.
 pub const PIN_PREFIX: &str = "sha256/";
 
@@ -210,6 +213,14 @@ pub fn spki_of_certificate(cert: &[u8]) -> Result<&[u8], CertDerError> {
     }
     let (_, after) = tlv(cur, at(cur), SEQUENCE, "subjectPublicKeyInfo SEQUENCE")?;
     Ok(&cur[..cur.len() - after.len()])
+}
+
+/// Splits the first DER certificate (one complete `SEQUENCE` TLV, header included) off a
+/// concatenation of certificates: returns (certificate, rest). Only the outer header is read;
+/// [`spki_of_certificate`] checks the inside.
+pub fn split_first_certificate(input: &[u8]) -> Result<(&[u8], &[u8]), CertDerError> {
+    let (_, rest) = tlv(input, 0, 0x30, "certificate SEQUENCE")?;
+    Ok(input.split_at(input.len() - rest.len()))
 }
 
 /// Reads one TLV with a single-byte tag: returns (contents, rest). `offset` is only for errors.

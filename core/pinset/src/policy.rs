@@ -9,7 +9,7 @@ use std::fmt;
 
 use crate::host::{self, HostError};
 use crate::manifest::{DomainRule, Manifest};
-use crate::pin::{CertDerError, Pin, spki_of_certificate};
+use crate::pin::{CertDerError, Pin, PinCache, spki_of_certificate};
 
 /// The outcome of applying the policy to one host and validated path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -212,6 +212,35 @@ impl Policy {
         now: i64,
         path: &[C],
     ) -> Result<Decision, EvalError> {
+        self.check_path_with(host, now, path, None)
+    }
+
+    /// [`check_path`](Self::check_path) with certificate pins remembered in `cache` (exact DER
+    /// bytes → pin; see [`PinCache`]): a repeat sighting of a certificate costs a byte comparison
+    /// instead of an SPKI walk and a SHA-256. Same decision as `check_path` on every input.
+    pub fn check_path_cached<C: AsRef<[u8]>>(
+        &self,
+        host: &str,
+        now: i64,
+        path: &[C],
+        cache: &PinCache,
+    ) -> Result<Decision, EvalError> {
+        self.check_path_with(host, now, path, Some(cache))
+    }
+
+    fn check_path_with<C: AsRef<[u8]>>(
+        &self,
+        host: &str,
+        now: i64,
+        path: &[C],
+        cache: Option<&PinCache>,
+    ) -> Result<Decision, EvalError> {
+        /// A certificate's pin, already known (cached) or still to hash from its SPKI.
+        #[derive(Clone, Copy)]
+        enum Pending<'a> {
+            Known(Pin),
+            Spki(&'a [u8]),
+        }
         if path.is_empty() {
             return Err(EvalError::EmptyPath);
         }
@@ -219,19 +248,37 @@ impl Policy {
         let Some(rule) = self.rule_index_for(&canonical) else {
             return Ok(Decision::NotPinned);
         };
+        let mut entries = cache.and_then(PinCache::try_entries);
         // Validate every certificate's DER before deciding, so a malformed path is an error
-        // whatever position the match would have been at.
-        let mut spkis: [&[u8]; 16] = [&[]; 16];
-        if path.len() <= spkis.len() {
+        // whatever position the match would have been at (a cached certificate was validated
+        // when it was remembered: same bytes).
+        let mut pending = [Pending::Spki(&[]); 16];
+        if path.len() <= pending.len() {
             for (index, cert) in path.iter().enumerate() {
-                spkis[index] = spki_of_certificate(cert.as_ref())
-                    .map_err(|source| EvalError::Certificate { index, source })?;
+                let der = cert.as_ref();
+                pending[index] = match entries.as_mut().and_then(|e| e.get(der)) {
+                    Some(pin) => Pending::Known(pin),
+                    None => Pending::Spki(
+                        spki_of_certificate(der)
+                            .map_err(|source| EvalError::Certificate { index, source })?,
+                    ),
+                };
             }
-            return Ok(self.decide_rule(
-                rule,
-                now,
-                spkis[..path.len()].iter().map(|s| Pin::of_spki(s)),
-            ));
+            // Hashing stays lazy: it stops at the first match.
+            let pins = pending[..path.len()]
+                .iter()
+                .zip(path)
+                .map(|(p, cert)| match *p {
+                    Pending::Known(pin) => pin,
+                    Pending::Spki(spki) => {
+                        let pin = Pin::of_spki(spki);
+                        if let Some(e) = entries.as_mut() {
+                            e.insert(cert.as_ref(), pin);
+                        }
+                        pin
+                    }
+                });
+            return Ok(self.decide_rule(rule, now, pins));
         }
         let spkis = path
             .iter()

@@ -4,10 +4,10 @@ import com.sun.jna.Native
 import java.security.cert.X509Certificate
 
 /**
- * The handshake hot path: one JNI call ([FastPathJni], arrays read in place) or, if the library
+ * The handshake hot path: one JNI call ([FastPathJni], one array read in place) or, if the library
  * cannot be registered for JNI, one JNA *direct-mapped* call into `pinset_fast_decide`
  * (core/pinset-ffi/src/fast.rs), instead of UniFFI's JNA `Structure`-based calls, which measured
- * ~40 µs each under load here (scripts/jvm-bench.sh). It only ever answers "proceed quietly";
+ * ~30-40 µs each under load here (scripts/jvm-bench.sh). It only ever answers "proceed quietly";
  * everything else (violations, report-only, expired pin-sets, any error) goes through the UniFFI
  * `enforce`, which decides again from the full certificates, reports and builds the verdict.
  */
@@ -27,9 +27,7 @@ internal object FastPath {
         System.getProperty("uniffi.component.pinset_ffi.libraryOverride") ?: "pinset_ffi"
 
     @Suppress("FunctionName")
-    external fun pinset_fast_decide(
-        handle: Long, host: ByteArray, hostLen: Int, certs: ByteArray, certsLen: Int, lens: IntArray, n: Int, nowUnix: Long,
-    ): Int
+    external fun pinset_fast_decide(handle: Long, input: ByteArray, len: Int, nowUnix: Long): Int
 
     /** Which entry point [proceeds] uses: "jni", "jna" or "none" (then only the UniFFI path runs). */
     val mode: String = when {
@@ -38,32 +36,43 @@ internal object FastPath {
         else -> "none"
     }
 
+    /**
+     * The one array the native side reads: `host length (u16, big-endian) ‖ host (UTF-8) ‖ DER ‖ DER …`,
+     * each certificate's DER as the platform caches it (`publicKey.encoded` measured slower on the
+     * JDK); Rust splits the certificates by their DER headers. Null when it cannot be encoded.
+     */
+    fun input(host: String, validatedChain: List<X509Certificate>): ByteArray? {
+        val n = validatedChain.size
+        if (n == 0 || n > MAX_CERTS) return null
+        val h = host.toByteArray(Charsets.UTF_8)
+        if (h.size > 0xffff) return null
+        val ders = arrayOfNulls<ByteArray>(n)
+        var total = 2 + h.size
+        for (i in 0 until n) {
+            val d = validatedChain[i].encoded ?: return null
+            ders[i] = d
+            total += d.size
+        }
+        val input = ByteArray(total)
+        input[0] = (h.size ushr 8).toByte()
+        input[1] = h.size.toByte()
+        System.arraycopy(h, 0, input, 2, h.size)
+        var off = 2 + h.size
+        for (d in ders) {
+            System.arraycopy(d!!, 0, input, off, d.size)
+            off += d.size
+        }
+        return input
+    }
+
     /** True when the validated path may be used with nothing to report; false means "ask the full path". */
     fun proceeds(handle: Long, host: String, validatedChain: List<X509Certificate>, nowUnix: Long): Boolean {
-        val n = validatedChain.size
-        if (mode == "none" || handle == 0L || n == 0 || n > MAX_CERTS) return false
-        // Each certificate's DER (cached by the platform; `publicKey.encoded` measured slower on
-        // the JDK); Rust locates and hashes the SPKIs as on the full path.
-        val keys = arrayOfNulls<ByteArray>(n)
-        val lens = IntArray(n)
-        var total = 0
-        for (i in 0 until n) {
-            val k = validatedChain[i].encoded ?: return false
-            keys[i] = k
-            lens[i] = k.size
-            total += k.size
-        }
-        val all = ByteArray(total)
-        var off = 0
-        for (k in keys) {
-            System.arraycopy(k!!, 0, all, off, k.size)
-            off += k.size
-        }
-        val h = host.toByteArray(Charsets.UTF_8)
+        if (mode == "none" || handle == 0L) return false
+        val input = input(host, validatedChain) ?: return false
         val answer = if (mode == "jni") {
-            FastPathJni.decide(handle, h, all, lens, nowUnix)
+            FastPathJni.decide(handle, input, nowUnix)
         } else {
-            pinset_fast_decide(handle, h, h.size, all, total, lens, n, nowUnix)
+            pinset_fast_decide(handle, input, input.size, nowUnix)
         }
         return answer == PROCEED
     }
@@ -80,11 +89,11 @@ internal object FastPathJni {
         val file = runCatching { com.sun.jna.NativeLibrary.getInstance(name).file }.getOrNull()
         if (file != null && file.exists()) System.load(file.absolutePath) else System.loadLibrary(name)
         // A probe the Rust side refuses at once (handle 0): proves the symbol resolves.
-        decide(0L, ByteArray(1), ByteArray(1), IntArray(1), 0L) == -1
+        decide(0L, ByteArray(1), 0L) == -1
     } catch (e: Throwable) {
         false
     }
 
     @JvmStatic
-    external fun decide(handle: Long, host: ByteArray, certs: ByteArray, lens: IntArray, nowUnix: Long): Int
+    external fun decide(handle: Long, input: ByteArray, nowUnix: Long): Int
 }

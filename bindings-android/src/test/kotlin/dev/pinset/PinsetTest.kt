@@ -25,6 +25,7 @@ import okhttp3.tls.HandshakeCertificates
 import okhttp3.tls.HeldCertificate
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
+import org.junit.jupiter.api.Assertions.assertNull
 import org.junit.jupiter.api.Assertions.assertThrows
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
@@ -128,30 +129,32 @@ class PinsetTest {
             assertEquals("jni", FastPath.mode)
             val now = System.currentTimeMillis() / 1000
             assertEquals(what != "none", FastPath.proceeds(p.fastHandle, "localhost", chain, now), what)
-            val keys = chain.map { it.encoded }
-            val all = keys.fold(ByteArray(0)) { a, k -> a + k }
-            val lens = keys.map { it.size }.toIntArray()
-            val host = "localhost".toByteArray()
-            val viaJna = FastPath.pinset_fast_decide(p.fastHandle, host, host.size, all, all.size, lens, lens.size, now)
-            assertEquals(viaJna, FastPathJni.decide(p.fastHandle, host, all, lens, now), what)
+            val input = FastPath.input("localhost", chain)!!
+            val viaJna = FastPath.pinset_fast_decide(p.fastHandle, input, input.size, now)
+            assertEquals(viaJna, FastPathJni.decide(p.fastHandle, input, now), what)
             assertEquals(if (what != "none") 0 else 1, viaJna, what)
+            // Again, now that the certificates are in the pin cache: same answer.
+            assertEquals(viaJna, FastPathJni.decide(p.fastHandle, input, now), what)
         }
     }
 
     @Test
-    fun fastPathRefusesBadArgumentsInsteadOfDeciding() {
+    fun fastPathRefusesBadInputInsteadOfDeciding() {
         val root = ca("root")
         val p = Pinset.load(manifest(pin(root), pin(ca("b"))))
-        val key = root.certificate.encoded
-        val host = "localhost".toByteArray()
         val now = System.currentTimeMillis() / 1000
-        assertEquals(0, FastPathJni.decide(p.fastHandle, host, key, intArrayOf(key.size), now))
-        for ((what, lens) in listOf("short" to intArrayOf(key.size - 1), "long" to intArrayOf(key.size + 1), "none" to IntArray(0), "negative" to intArrayOf(-1), "17 certs" to IntArray(17) { 1 })) {
-            assertEquals(-1, FastPathJni.decide(p.fastHandle, host, key, lens, now), what)
+        val good = FastPath.input("localhost", listOf(root.certificate))!!
+        assertEquals(0, FastPathJni.decide(p.fastHandle, good, now))
+        for (cut in listOf(0, 1, 2, 11, 20, good.size - 1)) {
+            assertEquals(-1, FastPathJni.decide(p.fastHandle, good.copyOf(cut), now), "cut at $cut")
+            assertEquals(-1, FastPath.pinset_fast_decide(p.fastHandle, good, cut - 1, now), "JNA length ${cut - 1}")
         }
-        assertEquals(-1, FastPathJni.decide(Long.MAX_VALUE, host, key, intArrayOf(key.size), now))
-        assertEquals(-1, FastPathJni.decide(p.fastHandle, byteArrayOf(0xff.toByte()), key, intArrayOf(key.size), now))
-        assertEquals(-1, FastPathJni.decide(p.fastHandle, ByteArray(0), ByteArray(0), intArrayOf(0), now))
+        assertEquals(-1, FastPathJni.decide(p.fastHandle, good + byteArrayOf(0x30), now), "trailing byte")
+        assertEquals(-1, FastPathJni.decide(p.fastHandle, good.copyOf().also { it[0] = 0x7f }, now), "host length past the end")
+        assertEquals(-1, FastPathJni.decide(Long.MAX_VALUE, good, now))
+        assertNull(FastPath.input("localhost", emptyList()))
+        assertNull(FastPath.input("localhost", List(17) { root.certificate }))
+        assertEquals(-1, FastPathJni.decide(p.fastHandle, FastPath.input("bad host", listOf(root.certificate))!!, now))
     }
 
     @Test

@@ -28,6 +28,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * Rust {@code evaluate/chain3_hit}) and a miss. The FFI cost is reported separately: a call that
  * passes a host string and returns a boolean ({@code isPinned}), and the Java-side encoding of the
  * chain ({@code getEncoded} of three certificates), which pinset needs and OkHttp does not.
+ * {@code *Hit}: the same path on every call, as every handshake with one server presents it
+ * (pinset's pin cache then serves the pins: exact DER bytes compared); {@code *HitFirstSight}: a
+ * path not seen recently on every call (nothing cached).
  * Run with {@code bash scripts/jvm-bench.sh}; no timing assertions anywhere.
  */
 @State(Scope.Benchmark)
@@ -126,20 +129,24 @@ public class PinCheckJmh {
         return hit.isPinned(HOST);
     }
 
-    private final byte[] hostBytes = HOST.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-    private final byte[] oneByte = new byte[] {0x30};
-    private final int[] oneLen = new int[] {1};
+    private byte[] refusedInput;
 
     /** The fast path's JNI call alone (what {@code enforce} uses): handle 0 is refused at once. */
     @Benchmark
     public int ffiFastPathJniCallOnly() {
-        return dev.pinset.FastPathJni.decide(0L, hostBytes, oneByte, oneLen, 0L);
+        return dev.pinset.FastPathJni.decide(0L, refusedInput, 0L);
     }
 
     /** The same through JNA direct mapping (the fallback when JNI registration fails). */
     @Benchmark
     public int ffiFastPathCallOnly() {
-        return dev.pinset.FastPath.INSTANCE.pinset_fast_decide(0L, hostBytes, hostBytes.length, oneByte, 1, oneLen, 1, 0L);
+        return dev.pinset.FastPath.INSTANCE.pinset_fast_decide(0L, refusedInput, refusedInput.length, 0L);
+    }
+
+    /** The Kotlin side of the fast path alone: the chain's DER and the host in one array. */
+    @Benchmark
+    public byte[] encodeFastPathInput() {
+        return dev.pinset.FastPath.INSTANCE.input(HOST, x509Chain);
     }
 
     /** The chain's DER as pinset passes it (OkHttp hashes the parsed public keys instead). */
@@ -150,5 +157,68 @@ public class PinCheckJmh {
             n += c.getEncoded().length;
         }
         return n;
+    }
+
+    /**
+     * First sight: every call gets a path neither library has seen in the last {@value #ROTATION}
+     * calls (a fresh leaf and a re-issued intermediate with the same key, so the same pin), more than
+     * pinset's pin cache holds: every certificate is located and hashed, as on a first handshake.
+     */
+    private static final int ROTATION = 64;
+
+    private List<List<Certificate>> rotation;
+    private List<List<X509Certificate>> x509Rotation;
+    private int next;
+
+    @Setup
+    public void setupRotation() {
+        HeldCertificate root = new HeldCertificate.Builder().certificateAuthority(1).commonName("root").ecdsa256().build();
+        java.security.KeyPair intKeys = new HeldCertificate.Builder().ecdsa256().build().keyPair();
+        rotation = new ArrayList<>();
+        x509Rotation = new ArrayList<>();
+        for (int i = 0; i < ROTATION; i++) {
+            HeldCertificate intermediate = new HeldCertificate.Builder().certificateAuthority(0).commonName("int")
+                .keyPair(intKeys).serialNumber(1000 + i).signedBy(root).build();
+            HeldCertificate leaf = new HeldCertificate.Builder().commonName(HOST).addSubjectAlternativeName(HOST)
+                .ecdsa256().serialNumber(5000 + i).signedBy(intermediate).build();
+            List<X509Certificate> c = List.of(leaf.certificate(), intermediate.certificate(), root.certificate());
+            x509Rotation.add(c);
+            rotation.add(new ArrayList<>(c));
+        }
+        String backup = CertificatePinner.pin(new HeldCertificate.Builder().ecdsa256().build().certificate());
+        String intPin = CertificatePinner.pin(x509Rotation.get(0).get(1));
+        okRotating = new CertificatePinner.Builder().add(HOST, backup, intPin).build();
+        rotating = Pinset.Companion.load(manifest(backup, intPin));
+        for (int i = 0; i < ROTATION; i++) {
+            if (!okhttpHitFirstSight() || !pinsetHitFirstSight()) {
+                throw new IllegalStateException("a rotated path does not match its pin");
+            }
+        }
+        refusedInput = dev.pinset.FastPath.INSTANCE.input(HOST, x509Chain);
+    }
+
+    private CertificatePinner okRotating;
+    private Pinset rotating;
+
+    @Benchmark
+    public boolean okhttpHitFirstSight() {
+        next = (next + 1) % ROTATION;
+        try {
+            okRotating.check(HOST, rotation.get(next));
+            return true;
+        } catch (SSLPeerUnverifiedException e) {
+            return false;
+        }
+    }
+
+    @Benchmark
+    public boolean pinsetHitFirstSight() {
+        next = (next + 1) % ROTATION;
+        try {
+            rotating.enforce(HOST, x509Rotation.get(next), null);
+            return true;
+        } catch (PinningException e) {
+            return false;
+        }
     }
 }
