@@ -9,7 +9,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use pinset::pin::spki_of_certificate;
+use pinset::pin::{PinCache, spki_of_certificate};
 use pinset::{Manifest, Pin, Policy};
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, PKCS_ECDSA_P256_SHA256};
 
@@ -20,22 +20,29 @@ fn ca(cn: &str) -> CertificateParams {
     p
 }
 
-/// leaf, intermediate, root DER (a validated path, leaf first).
-fn chain3() -> Vec<Vec<u8>> {
+/// `n` validated paths (leaf, intermediate, root DER), leaf first. Path 0 is "the" path; the
+/// others have fresh leaves and the intermediate re-issued (new serial) with the same key, so the
+/// same pin matches every path while no certificate repeats.
+fn chains(n: u64) -> Vec<Vec<Vec<u8>>> {
     let root_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
     let root_params = ca("bench root");
     let root = root_params.self_signed(&root_key).unwrap();
     let int_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
-    let int_params = ca("bench intermediate");
-    let int = int_params
-        .signed_by(&int_key, &Issuer::from_params(&root_params, &root_key))
-        .unwrap();
-    let leaf_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
-    let leaf = CertificateParams::new(vec!["api.host25.example.com".to_owned()])
-        .unwrap()
-        .signed_by(&leaf_key, &Issuer::from_params(&int_params, &int_key))
-        .unwrap();
-    vec![leaf.der().to_vec(), int.der().to_vec(), root.der().to_vec()]
+    let mut int_params = ca("bench intermediate");
+    (0..n)
+        .map(|serial| {
+            int_params.serial_number = Some((1000 + serial).into());
+            let int = int_params
+                .signed_by(&int_key, &Issuer::from_params(&root_params, &root_key))
+                .unwrap();
+            let leaf_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
+            let leaf = CertificateParams::new(vec!["api.host25.example.com".to_owned()])
+                .unwrap()
+                .signed_by(&leaf_key, &Issuer::from_params(&int_params, &int_key))
+                .unwrap();
+            vec![leaf.der().to_vec(), int.der().to_vec(), root.der().to_vec()]
+        })
+        .collect()
 }
 
 fn fake_pin(i: usize, j: usize) -> Pin {
@@ -59,7 +66,8 @@ fn manifest(n: usize, pins25: [Pin; 2]) -> String {
 }
 
 fn benches(c: &mut Criterion) {
-    let path = chain3();
+    let rotation = chains(64);
+    let path = rotation[0].clone();
     let int_pin = Pin::of_certificate(&path[1]).unwrap();
     let hit = Policy::new(
         Manifest::parse(&manifest(50, [fake_pin(99, 0), int_pin]), None)
@@ -89,7 +97,28 @@ fn benches(c: &mut Criterion) {
     g.bench_function("chain3_miss", |b| {
         b.iter(|| miss.check_path(black_box(host), now, black_box(&path)))
     });
+    // With a `PinCache` (what the FFI checks use): the same path on every call, as every
+    // handshake with one server presents it; and a path not seen in the last 64 calls (more than
+    // the cache holds) on every call, the cache's worst case.
+    let cache = PinCache::new();
+    g.bench_function("chain3_hit_cached", |b| {
+        b.iter(|| hit.check_path_cached(black_box(host), now, black_box(&path), &cache))
+    });
+    let cache = PinCache::new();
+    let mut next = 0;
+    g.bench_function("chain3_hit_cache_cold", |b| {
+        b.iter(|| {
+            next = (next + 1) % rotation.len();
+            hit.check_path_cached(black_box(host), now, black_box(&rotation[next]), &cache)
+        })
+    });
     g.finish();
+    for p in &rotation {
+        assert!(matches!(
+            hit.check_path_cached(host, now, p, &cache),
+            Ok(pinset::Decision::Trusted { cert_index: 1, .. })
+        ));
+    }
 
     let spkis: Vec<Vec<u8>> = path
         .iter()

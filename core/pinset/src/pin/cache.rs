@@ -15,8 +15,9 @@
 //! - Bounded: [`CAPACITY`] entries of at most [`MAX_DER`] bytes; CLOCK replacement, so a pinned
 //!   intermediate seen on every handshake stays while one-off leaves rotate through.
 //! - Never blocks: a caller that finds the cache busy (another thread's check) computes without it.
+//! - Fails safe: after a panic while the cache was held it is never read again.
 
-use std::sync::{Mutex, MutexGuard, TryLockError};
+use std::sync::{Mutex, MutexGuard};
 
 use super::Pin;
 
@@ -37,9 +38,17 @@ pub(crate) struct Entries {
 
 #[derive(Debug)]
 struct Entry {
-    der: Box<[u8]>,
+    /// Last 8 bytes of the DER (inside the signature, which differs between any two
+    /// certificates): a cheap first filter before the full comparison, so a miss does not
+    /// compare whole certificates of the same length one by one.
+    tail: u64,
+    der: Vec<u8>,
     pin: Pin,
     referenced: bool,
+}
+
+fn tail_of(der: &[u8]) -> u64 {
+    der.last_chunk::<8>().map_or(0, |t| u64::from_ne_bytes(*t))
 }
 
 impl PinCache {
@@ -60,22 +69,23 @@ impl PinCache {
         self.len() == 0
     }
 
-    /// The entries if no other thread holds them right now. A poisoned lock is recovered: every
-    /// entry is written whole, so a panic elsewhere cannot leave one half-updated.
+    /// The entries if no other thread holds them right now. A poisoned lock (a panic while it
+    /// was held, which could have left an entry half-rewritten) disables the cache for good:
+    /// every later check computes its pins.
     pub(crate) fn try_entries(&self) -> Option<MutexGuard<'_, Entries>> {
-        match self.0.try_lock() {
-            Ok(guard) => Some(guard),
-            Err(TryLockError::Poisoned(p)) => Some(p.into_inner()),
-            Err(TryLockError::WouldBlock) => None,
-        }
+        self.0.try_lock().ok()
     }
 }
 
 impl Entries {
     /// The remembered pin of exactly these bytes.
     pub(crate) fn get(&mut self, der: &[u8]) -> Option<Pin> {
-        // Slice equality compares lengths first, then the bytes in full.
-        let entry = self.slots.iter_mut().find(|e| *e.der == *der)?;
+        let tail = tail_of(der);
+        // Cheap filters first (length, tail); then the bytes in full, the only thing trusted.
+        let entry = self
+            .slots
+            .iter_mut()
+            .find(|e| e.tail == tail && e.der.len() == der.len() && *e.der == *der)?;
         entry.referenced = true;
         Some(entry.pin)
     }
@@ -85,13 +95,14 @@ impl Entries {
         if der.len() > MAX_DER {
             return;
         }
-        let entry = Entry {
-            der: der.into(),
-            pin,
-            referenced: false,
-        };
+        let tail = tail_of(der);
         if self.slots.len() < CAPACITY {
-            self.slots.push(entry);
+            self.slots.push(Entry {
+                tail,
+                der: der.to_vec(),
+                pin,
+                referenced: false,
+            });
             return;
         }
         // Terminates: each pass clears a referenced bit, so within two turns a slot is free.
@@ -102,7 +113,11 @@ impl Entries {
             if slot.referenced {
                 slot.referenced = false;
             } else {
-                *slot = entry;
+                // Reuse the evicted entry's buffer: no allocation once the cache is warm.
+                slot.der.clear();
+                slot.der.extend_from_slice(der);
+                slot.tail = tail;
+                slot.pin = pin;
                 return;
             }
         }
@@ -148,6 +163,17 @@ mod tests {
         assert_eq!(e.slots.len(), CAPACITY);
         drop(e);
         assert_eq!(cache.len(), CAPACITY);
+    }
+
+    #[test]
+    fn a_poisoned_cache_is_never_read_again() {
+        let cache = PinCache::new();
+        cache.try_entries().unwrap().insert(b"abc", pin(1));
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _held = cache.try_entries().unwrap();
+            panic!("while holding the cache");
+        }));
+        assert!(cache.try_entries().is_none());
     }
 
     #[test]

@@ -37,44 +37,75 @@ internal object FastPath {
     }
 
     /**
-     * The one array the native side reads: `host length (u16, big-endian) ‖ host (UTF-8) ‖ DER ‖ DER …`,
-     * each certificate's DER as the platform caches it (`publicKey.encoded` measured slower on the
-     * JDK); Rust splits the certificates by their DER headers. Null when it cannot be encoded.
+     * A per-thread buffer for the native call's input, reused across handshakes: the check then
+     * allocates only what the platform does (`encoded` copies), not another copy of the path.
      */
-    fun input(host: String, validatedChain: List<X509Certificate>): ByteArray? {
+    private class Scratch {
+        var buf = ByteArray(INITIAL)
+        var len = 0
+
+        fun ensure(extra: Int) {
+            if (len + extra > buf.size) buf = buf.copyOf(maxOf(len + extra, 2 * buf.size))
+        }
+
+        fun put(bytes: ByteArray) {
+            ensure(bytes.size)
+            System.arraycopy(bytes, 0, buf, len, bytes.size)
+            len += bytes.size
+        }
+    }
+
+    private const val INITIAL = 4096
+    private const val KEEP_AT_MOST = 64 * 1024
+    private val scratch = ThreadLocal.withInitial { Scratch() }
+
+    /**
+     * Writes what the native side reads into [s]: `host length (u16, big-endian) ‖ host (UTF-8) ‖
+     * DER ‖ DER …`, each certificate's DER as the platform caches it (`publicKey.encoded` measured
+     * slower on the JDK); Rust splits the certificates by their DER headers. False when the input
+     * cannot be encoded (then the full path decides).
+     */
+    private fun encode(host: String, validatedChain: List<X509Certificate>, s: Scratch): Boolean {
         val n = validatedChain.size
-        if (n == 0 || n > MAX_CERTS) return null
-        val h = host.toByteArray(Charsets.UTF_8)
-        if (h.size > 0xffff) return null
-        val ders = arrayOfNulls<ByteArray>(n)
-        var total = 2 + h.size
-        for (i in 0 until n) {
-            val d = validatedChain[i].encoded ?: return null
-            ders[i] = d
-            total += d.size
+        if (n == 0 || n > MAX_CERTS) return false
+        s.len = 2
+        s.ensure(host.length)
+        var ascii = true
+        for (i in host.indices) {
+            val c = host[i].code
+            if (c >= 0x80) { ascii = false; break }
+            s.buf[2 + i] = c.toByte()
         }
-        val input = ByteArray(total)
-        input[0] = (h.size ushr 8).toByte()
-        input[1] = h.size.toByte()
-        System.arraycopy(h, 0, input, 2, h.size)
-        var off = 2 + h.size
-        for (d in ders) {
-            System.arraycopy(d!!, 0, input, off, d.size)
-            off += d.size
-        }
-        return input
+        val hostLen = if (ascii) host.length.also { s.len += it } else host.toByteArray(Charsets.UTF_8).also { s.put(it) }.size
+        if (hostLen > 0xffff) return false
+        s.buf[0] = (hostLen ushr 8).toByte()
+        s.buf[1] = hostLen.toByte()
+        for (i in 0 until n) s.put(validatedChain[i].encoded ?: return false)
+        return true
+    }
+
+    /** The native input as a fresh array of its exact length (tests, benchmarks). */
+    fun input(host: String, validatedChain: List<X509Certificate>): ByteArray? {
+        val s = Scratch()
+        return if (encode(host, validatedChain, s)) s.buf.copyOf(s.len) else null
     }
 
     /** True when the validated path may be used with nothing to report; false means "ask the full path". */
     fun proceeds(handle: Long, host: String, validatedChain: List<X509Certificate>, nowUnix: Long): Boolean {
         if (mode == "none" || handle == 0L) return false
-        val input = input(host, validatedChain) ?: return false
-        val answer = if (mode == "jni") {
-            FastPathJni.decide(handle, input, nowUnix)
-        } else {
-            pinset_fast_decide(handle, input, input.size, nowUnix)
+        val s = scratch.get()
+        try {
+            if (!encode(host, validatedChain, s)) return false
+            val answer = if (mode == "jni") {
+                FastPathJni.decide(handle, s.buf, s.len, nowUnix)
+            } else {
+                pinset_fast_decide(handle, s.buf, s.len, nowUnix)
+            }
+            return answer == PROCEED
+        } finally {
+            // An unusually long path does not pin a large buffer to the thread.
+            if (s.buf.size > KEEP_AT_MOST) s.buf = ByteArray(INITIAL)
         }
-        return answer == PROCEED
     }
 }
 
@@ -89,11 +120,12 @@ internal object FastPathJni {
         val file = runCatching { com.sun.jna.NativeLibrary.getInstance(name).file }.getOrNull()
         if (file != null && file.exists()) System.load(file.absolutePath) else System.loadLibrary(name)
         // A probe the Rust side refuses at once (handle 0): proves the symbol resolves.
-        decide(0L, ByteArray(1), 0L) == -1
+        decide(0L, ByteArray(1), 1, 0L) == -1
     } catch (e: Throwable) {
         false
     }
 
     @JvmStatic
-    external fun decide(handle: Long, input: ByteArray, nowUnix: Long): Int
+    /** Decides on the first [len] bytes of [input] (see [FastPath]); -1 if [len] exceeds the array. */
+    external fun decide(handle: Long, input: ByteArray, len: Int, nowUnix: Long): Int
 }

@@ -131,10 +131,10 @@ class PinsetTest {
             assertEquals(what != "none", FastPath.proceeds(p.fastHandle, "localhost", chain, now), what)
             val input = FastPath.input("localhost", chain)!!
             val viaJna = FastPath.pinset_fast_decide(p.fastHandle, input, input.size, now)
-            assertEquals(viaJna, FastPathJni.decide(p.fastHandle, input, now), what)
+            assertEquals(viaJna, FastPathJni.decide(p.fastHandle, input, input.size, now), what)
             assertEquals(if (what != "none") 0 else 1, viaJna, what)
             // Again, now that the certificates are in the pin cache: same answer.
-            assertEquals(viaJna, FastPathJni.decide(p.fastHandle, input, now), what)
+            assertEquals(viaJna, FastPathJni.decide(p.fastHandle, input, input.size, now), what)
         }
     }
 
@@ -144,17 +144,27 @@ class PinsetTest {
         val p = Pinset.load(manifest(pin(root), pin(ca("b"))))
         val now = System.currentTimeMillis() / 1000
         val good = FastPath.input("localhost", listOf(root.certificate))!!
-        assertEquals(0, FastPathJni.decide(p.fastHandle, good, now))
+        assertEquals(0, FastPathJni.decide(p.fastHandle, good, good.size, now))
+        // Trailing bytes beyond `len` are not read: the buffer is reused across calls.
+        assertEquals(0, FastPathJni.decide(p.fastHandle, good + ByteArray(100) { 0x30 }, good.size, now))
         for (cut in listOf(0, 1, 2, 11, 20, good.size - 1)) {
-            assertEquals(-1, FastPathJni.decide(p.fastHandle, good.copyOf(cut), now), "cut at $cut")
+            assertEquals(-1, FastPathJni.decide(p.fastHandle, good.copyOf(cut), cut, now), "cut at $cut")
+            assertEquals(-1, FastPathJni.decide(p.fastHandle, good, cut, now), "length $cut")
             assertEquals(-1, FastPath.pinset_fast_decide(p.fastHandle, good, cut - 1, now), "JNA length ${cut - 1}")
         }
-        assertEquals(-1, FastPathJni.decide(p.fastHandle, good + byteArrayOf(0x30), now), "trailing byte")
-        assertEquals(-1, FastPathJni.decide(p.fastHandle, good.copyOf().also { it[0] = 0x7f }, now), "host length past the end")
-        assertEquals(-1, FastPathJni.decide(Long.MAX_VALUE, good, now))
+        // A length past the end of the array is refused, never read.
+        assertEquals(-1, FastPathJni.decide(p.fastHandle, good, good.size + 1, now))
+        assertEquals(-1, FastPathJni.decide(p.fastHandle, good, -1, now))
+        assertEquals(-1, FastPathJni.decide(p.fastHandle, good + byteArrayOf(0x30), good.size + 1, now), "trailing byte")
+        assertEquals(-1, FastPathJni.decide(p.fastHandle, good.copyOf().also { it[0] = 0x7f }, good.size, now), "host length past the end")
+        assertEquals(-1, FastPathJni.decide(Long.MAX_VALUE, good, good.size, now))
+        // A non-ASCII host is sent as UTF-8 (IDN: normalised by Rust like everywhere else).
+        val idn = Pinset.load(manifest(pin(root), pin(ca("c"))).replace("\"localhost\"", "\"xn--bcher-kva.example\""))
+        assertTrue(FastPath.proceeds(idn.fastHandle, "Bücher.example", listOf(root.certificate), now))
+        assertFalse(FastPath.proceeds(idn.fastHandle, "Bücher.example", listOf(ca("d").certificate), now))
         assertNull(FastPath.input("localhost", emptyList()))
         assertNull(FastPath.input("localhost", List(17) { root.certificate }))
-        assertEquals(-1, FastPathJni.decide(p.fastHandle, FastPath.input("bad host", listOf(root.certificate))!!, now))
+        FastPath.input("bad host", listOf(root.certificate))!!.let { assertEquals(-1, FastPathJni.decide(p.fastHandle, it, it.size, now)) }
     }
 
     @Test

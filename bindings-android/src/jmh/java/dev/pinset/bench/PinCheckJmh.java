@@ -134,7 +134,7 @@ public class PinCheckJmh {
     /** The fast path's JNI call alone (what {@code enforce} uses): handle 0 is refused at once. */
     @Benchmark
     public int ffiFastPathJniCallOnly() {
-        return dev.pinset.FastPathJni.decide(0L, refusedInput, 0L);
+        return dev.pinset.FastPathJni.decide(0L, refusedInput, refusedInput.length, 0L);
     }
 
     /** The same through JNA direct mapping (the fallback when JNI registration fails). */
@@ -147,6 +147,35 @@ public class PinCheckJmh {
     @Benchmark
     public byte[] encodeFastPathInput() {
         return dev.pinset.FastPath.INSTANCE.input(HOST, x509Chain);
+    }
+
+    @Benchmark
+    public int encodePublicKeysFirstSight() {
+        next = (next + 1) % ROTATION;
+        int n = 0;
+        for (X509Certificate c : x509Rotation.get(next)) {
+            n += c.getPublicKey().getEncoded().length;
+        }
+        return n;
+    }
+
+    @Benchmark
+    public int encodeChainFirstSight() throws Exception {
+        next = (next + 1) % ROTATION;
+        int n = 0;
+        for (X509Certificate c : x509Rotation.get(next)) {
+            n += c.getEncoded().length;
+        }
+        return n;
+    }
+
+    @Benchmark
+    public int encodePublicKeys() {
+        int n = 0;
+        for (X509Certificate c : x509Chain) {
+            n += c.getPublicKey().getEncoded().length;
+        }
+        return n;
     }
 
     /** The chain's DER as pinset passes it (OkHttp hashes the parsed public keys instead). */
