@@ -23,6 +23,8 @@ CRIT = ROOT / "target" / "criterion"
 TARGETS = [
     ("evaluate hit / floor", "evaluate/chain3_hit", "floor/sha256_spki_x3", 1.5),
     ("evaluate miss / floor", "evaluate/chain3_miss", "floor/sha256_spki_x3", None),
+    ("evaluate hit, pin cache warm / floor", "evaluate/chain3_hit_cached", "floor/sha256_spki_x3", None),
+    ("evaluate hit, pin cache cold / floor", "evaluate/chain3_hit_cache_cold", "floor/sha256_spki_x3", None),
     ("handshake pinned / unpinned", "handshake/pinned", "handshake/unpinned", 1.05),
     ("sign ed25519 B.2.6 / floor", "sign/ed25519_b26", "floor/ed25519_sign_b26", 1.15),
     ("verify ed25519 B.2.6 / floor", "verify/ed25519_b26", "floor/ed25519_verify_b26", 1.15),
@@ -130,15 +132,20 @@ def main():
     jmh = ROOT / "bindings-android" / "target" / "jmh" / "result.json"
     if jmh.exists():
         rows = {r["benchmark"].rsplit(".", 1)[1]: r["primaryMetric"]["score"] for r in json.loads(jmh.read_text())}
-        for what in ("Hit", "Miss"):
+        for what, label, target in (("Hit", "hit, same path every call", True),
+                                    ("HitFirstSight", "hit, path not seen in 64 calls", False),
+                                    ("Miss", "miss", False)):
             p, o = rows.get(f"pinset{what}"), rows.get(f"okhttp{what}")
             if p and o:
-                if what == "Hit":
+                # The comparison is the same chain and host (the steady state of every
+                # handshake with one server); first sight and misses are reported, not targets.
+                if target:
                     ok &= p <= o
-                print(f"| JVM check {what.lower()}: pinset `Pinset.enforce` / OkHttp `CertificatePinner.check` (JMH) | {p:.0f} ns | {o:.0f} ns | {p / o:.2f}× | ≤ 1.0 {'✔' if p <= o else '✘'} |")
-        for k in ("ffiFastPathJniCallOnly", "ffiFastPathCallOnly", "ffiRoundTripIsPinned"):
+                verdict = f"≤ 1.0 {'✔' if p <= o else '✘'}" if target else "report"
+                print(f"| JVM check {label}: pinset `Pinset.enforce` / OkHttp `CertificatePinner.check` (JMH) | {p:.0f} ns | {o:.0f} ns | {p / o:.2f}× | {verdict} |")
+        for k in ("ffiFastPathJniCallOnly", "ffiFastPathCallOnly", "ffiRoundTripIsPinned", "encodeChain", "encodeChainFirstSight"):
             if k in rows:
-                print(f"| JVM FFI cost alone: `{k}` | {rows[k]:.0f} ns | | | report |")
+                print(f"| JVM cost alone: `{k}` | {rows[k]:.0f} ns | | | report |")
     size, _ = so_size()
     if size is not None:
         good = size <= SIZE_BUDGET
