@@ -13,16 +13,18 @@
 //! transition into the VM, and three arrays (host, certificates, lengths) measured ~90 ns against
 //! ~47 ns for one. The Kotlin side reuses that array per thread.
 //!
-//! Contract: the Kotlin layer (`dev.pinset.Pinset.enforce`) passes
-//! `host length (u16, big-endian) ‖ host (UTF-8) ‖ DER ‖ DER …`, the DER of each certificate of
+//! Contract: the Kotlin layer (`dev.pinset.Pinset.enforce`) passes `host length (u16,
+//! big-endian) ‖ port (u16, big-endian; 0 = unknown) ‖ host (UTF-8) ‖ DER ‖ DER …`, the DER of each certificate of
 //! the **validated** path (`X509Certificate.encoded`, cached by the platform; the JDK's
 //! `publicKey.encoded` measured slower), leaf first. Each certificate is split off by its outer
 //! DER header; the core then locates and hashes the SPKIs exactly as on the full path
 //! (`Policy::check_path_cached`, with this object's pin cache: a certificate seen before, byte for
-//! byte, costs a comparison instead of a SHA-256). The answer is only "proceed quietly" or "take
-//! the full path": anything to report or refuse goes through the UniFFI `enforce`, which decides
-//! again from the full certificates and builds the verdict. So this function can make the
-//! connection fail (fail closed) or proceed only where the full path would proceed quietly.
+//! byte, costs a comparison instead of a SHA-256). The answer is "proceed" or "take the full
+//! path". Report-only violations and expired pin-sets proceed here after the report is handed to
+//! the sink (de-duplicated exactly as on the full path; the sink is called after the JVM array is
+//! released). An enforced violation or any error goes through the UniFFI `enforce`, which decides
+//! again from the full certificates, reports and builds the exception's verdict. So this function
+//! proceeds only where the full path would allow the connection, with the same report.
 //!
 //! Handles are generation-tagged slots holding a `Weak<Pinset>`: a handle outliving its object is
 //! refused, never dereferenced, and never resolves to a later object in the same slot. The only
@@ -38,9 +40,11 @@ use pinset::pin::split_first_certificate;
 
 use crate::Pinset;
 
-/// The connection may proceed and nothing needs reporting (trusted, not pinned, exempt).
+/// The connection may proceed (trusted, not pinned, exempt; or report-only / expired pin-set,
+/// already handed to the report sink).
 pub const FAST_PROCEED: i32 = 0;
-/// Take the full path (violation, report-only, expired pin-set).
+/// Take the full path: an enforced violation (the UniFFI `enforce` builds the exception's
+/// verdict and reports it).
 pub const FAST_FULL_PATH: i32 = 1;
 /// Bad arguments, unknown handle, bad host or a panic: take the full path, which reports it.
 pub const FAST_ERROR: i32 = -1;
@@ -115,7 +119,10 @@ pub unsafe extern "C" fn pinset_fast_decide(
     }
     // SAFETY: non-null, length bounded and as the caller promises (see `# Safety`).
     let input = unsafe { std::slice::from_raw_parts(input, len) };
-    std::panic::catch_unwind(|| decide(handle, input, now_unix)).unwrap_or(FAST_ERROR)
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        decide(handle, input, now_unix)
+    }))
+    .unwrap_or(FAST_ERROR)
 }
 
 /// JNI entry point of `dev.pinset.FastPathJni.decide(handle, input, len, nowUnix)`, the same
@@ -157,25 +164,73 @@ pub unsafe extern "system" fn Java_dev_pinset_FastPathJni_decide(
         }
         let bytes = std::slice::from_raw_parts(p.cast::<u8>(), len);
         let handle = u64::from_ne_bytes(handle.to_ne_bytes());
-        let result =
-            std::panic::catch_unwind(|| decide(handle, bytes, now_unix)).unwrap_or(FAST_ERROR);
+        let outcome = std::panic::catch_unwind(|| decide_in_place(handle, bytes, now_unix))
+            .unwrap_or(Outcome::Answer(FAST_ERROR));
         (t.ReleasePrimitiveArrayCritical)(env, input, p, JNI_ABORT);
-        result
+        // Out of the critical region: reporting may call the app's sink (a JVM upcall).
+        // AssertUnwindSafe: after a panic the outcome is dropped, and the object's shared state
+        // sits behind mutexes (poisoned, not half-updated).
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| outcome.finish(now_unix)))
+            .unwrap_or(FAST_ERROR)
     }
 }
 
 /// The safe part of [`pinset_fast_decide`] and of the JNI entry point: `input` is
-/// `host length (u16, big-endian) ‖ host (UTF-8) ‖ certificate DER ‖ certificate DER …`.
+/// `host length (u16, big-endian) ‖ port (u16, big-endian; 0 = unknown) ‖ host (UTF-8) ‖
+/// certificate DER ‖ certificate DER …`.
 pub fn decide(handle: u64, input: &[u8], now_unix: i64) -> i32 {
-    let Some((host_len, rest)) = input.split_first_chunk::<2>() else {
-        return FAST_ERROR;
-    };
-    let Some((host, mut certs)) = rest.split_at_checked(usize::from(u16::from_be_bytes(*host_len)))
+    decide_in_place(handle, input, now_unix).finish(now_unix)
+}
+
+/// What [`decide_in_place`] found. Reporting is a separate step because it may call back into
+/// the app (the report sink), which must not happen while the JVM's array is held in a critical
+/// region.
+pub(crate) enum Outcome {
+    /// The answer, nothing else to do.
+    Answer(i32),
+    /// A report-only violation or an expired pin-set: the connection proceeds once the report is
+    /// handed to the sink (if an identical one was not sent within 24 h).
+    ReportThenProceed {
+        pinset: Arc<Pinset>,
+        host: String,
+        chain: Vec<Vec<u8>>,
+        decision: Decision,
+        port: Option<u16>,
+    },
+}
+
+impl Outcome {
+    pub(crate) fn finish(self, now_unix: i64) -> i32 {
+        match self {
+            Self::Answer(a) => a,
+            Self::ReportThenProceed {
+                pinset,
+                host,
+                chain,
+                decision,
+                port,
+            } => {
+                pinset.report_if_due(&host, decision, &chain, now_unix, port, None);
+                FAST_PROCEED
+            }
+        }
+    }
+}
+
+/// Decides without calling anything outside this library; see [`decide`].
+pub(crate) fn decide_in_place(handle: u64, input: &[u8], now_unix: i64) -> Outcome {
+    use Outcome::Answer;
+    let Some(([h0, h1, p0, p1], rest)) = input.split_first_chunk::<4>().map(|(h, r)| (*h, r))
     else {
-        return FAST_ERROR;
+        return Answer(FAST_ERROR);
+    };
+    let port = std::num::NonZeroU16::new(u16::from_be_bytes([p0, p1])).map(u16::from);
+    let Some((host, mut certs)) = rest.split_at_checked(usize::from(u16::from_be_bytes([h0, h1])))
+    else {
+        return Answer(FAST_ERROR);
     };
     let Ok(host) = std::str::from_utf8(host) else {
-        return FAST_ERROR;
+        return Answer(FAST_ERROR);
     };
     // Each certificate is one DER SEQUENCE: its outer header gives its length.
     let mut parts: [&[u8]; MAX_CERTS] = [&[]; MAX_CERTS];
@@ -183,26 +238,41 @@ pub fn decide(handle: u64, input: &[u8], now_unix: i64) -> i32 {
     while !certs.is_empty() {
         let (Some(slot), Ok((cert, tail))) = (parts.get_mut(n), split_first_certificate(certs))
         else {
-            return FAST_ERROR;
+            return Answer(FAST_ERROR);
         };
         *slot = cert;
         n += 1;
         certs = tail;
     }
     if n == 0 {
-        return FAST_ERROR;
+        return Answer(FAST_ERROR);
     }
     let Some(pinset) = lookup(handle) else {
-        return FAST_ERROR;
+        return Answer(FAST_ERROR);
     };
+    let path = &parts[..n];
     match pinset
         .policy
-        .check_path_cached(host, now_unix, &parts[..n], &pinset.pins)
+        .check_path_cached(host, now_unix, path, &pinset.pins)
     {
-        Ok(d) if d.is_reportable() => FAST_FULL_PATH,
         Ok(Decision::Trusted { .. } | Decision::NotPinned | Decision::Exempt { .. }) => {
-            FAST_PROCEED
+            Answer(FAST_PROCEED)
         }
-        Ok(_) | Err(_) => FAST_ERROR,
+        // Allowed, but to be reported: done here, without the UniFFI round trip (~70 µs on the
+        // JVM), so a report-only rollout or an expired pin-set does not tax every handshake.
+        Ok(
+            decision @ (Decision::Expired { .. }
+            | Decision::Violation {
+                enforced: false, ..
+            }),
+        ) => Outcome::ReportThenProceed {
+            pinset,
+            host: host.to_owned(),
+            chain: path.iter().map(|c| c.to_vec()).collect(),
+            decision,
+            port,
+        },
+        Ok(Decision::Violation { enforced: true, .. }) => Answer(FAST_FULL_PATH),
+        Err(_) => Answer(FAST_ERROR),
     }
 }

@@ -134,6 +134,20 @@ pub trait ReportSink: Send + Sync {
 }
 
 const REPORT_INTERVAL_SECS: i64 = 24 * 3600;
+/// Distinct reports remembered for de-duplication; beyond this the stale ones are dropped, and if
+/// none is stale the memory is cleared (at worst a duplicate report, never unbounded growth).
+const MAX_REPORT_KEYS: usize = 1024;
+
+/// What makes two reports identical: host, port, rule, outcome and the path's pins (the rule
+/// fixes the known pins and the noted host name).
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct ReportKey {
+    host: String,
+    port: Option<u16>,
+    rule: Option<usize>,
+    kind: &'static str,
+    chain: Vec<Pin>,
+}
 
 /// A loaded manifest.
 #[derive(uniffi::Object)]
@@ -142,7 +156,7 @@ pub struct Pinset {
     /// Certificate pins seen before (exact DER → pin), shared by every check on this object.
     pins: PinCache,
     sink: Mutex<Option<Arc<dyn ReportSink>>>,
-    sent: Mutex<HashMap<String, i64>>,
+    sent: Mutex<HashMap<ReportKey, i64>>,
 }
 
 impl std::fmt::Debug for Pinset {
@@ -305,7 +319,7 @@ impl Pinset {
         port: Option<u16>,
     ) -> PinVerdict {
         let verdict = self.policy.explain(host, decision, chain);
-        self.report(&verdict, chain, now, port);
+        self.report_if_due(host, decision, chain, now, port, Some(&verdict));
         let message = if matches!(decision, Decision::Violation { .. }) {
             verdict.failure_message()
         } else {
@@ -327,43 +341,71 @@ impl Pinset {
         }
     }
 
-    fn report(&self, verdict: &pinset::Verdict, chain: &[Vec<u8>], now: i64, port: Option<u16>) {
+    /// Reports a reportable decision to the sink unless an identical report went out within
+    /// 24 h. The verdict (subjects) and the report (PEM chain) are built only when one is due, so
+    /// a repeated report-only or expired outcome costs hashing the path, not building a report.
+    pub(crate) fn report_if_due<C: AsRef<[u8]>>(
+        &self,
+        host: &str,
+        decision: Decision,
+        chain: &[C],
+        now: i64,
+        port: Option<u16>,
+        built: Option<&pinset::Verdict>,
+    ) {
         let Some(sink) = self.sink.lock().ok().and_then(|s| s.clone()) else {
             return;
         };
+        let key = ReportKey {
+            host: pinset::host::canonical_host(host)
+                .map_or_else(|_| host.to_owned(), std::borrow::Cow::into_owned),
+            port,
+            rule: decision.rule(),
+            kind: decision.kind(),
+            chain: chain
+                .iter()
+                .map(|c| Pin::of_certificate(c.as_ref()).unwrap_or(Pin::from_digest([0; 32])))
+                .collect(),
+        };
+        if !self.due(key, now) {
+            return;
+        }
+        let owned;
+        let verdict = match built {
+            Some(v) => v,
+            None => {
+                owned = self.policy.explain(host, decision, chain);
+                &owned
+            }
+        };
         let der: Vec<pinset::chain::CertificateDer<'static>> = chain
             .iter()
-            .map(|c| pinset::chain::CertificateDer::from(c.clone()))
+            .map(|c| pinset::chain::CertificateDer::from(c.as_ref().to_vec()))
             .collect();
         let report = pinset::report::Report::new(verdict, port, &der, &der, now);
-        // Identical reports (host, port, rule, result, chain, known pins) at most once per 24 h.
-        let key = format!(
-            "{}|{:?}|{}|{}|{}|{}",
-            report.hostname,
-            report.port,
-            report.noted_hostname,
-            report.validation_result,
-            verdict
-                .chain
-                .iter()
-                .map(|c| c.pin.to_string())
-                .collect::<Vec<_>>()
-                .join(","),
-            report.known_pins.join(",")
-        );
-        let due = self.sent.lock().map(|mut sent| {
-            let due = sent
-                .get(&key)
-                .is_none_or(|&t| now.saturating_sub(t) >= REPORT_INTERVAL_SECS);
-            if due {
-                sent.insert(key, now);
-            }
-            due
-        });
-        if due.unwrap_or(false) {
-            // A failing sink must not change the pin decision.
-            let _ = sink.report(report.to_json());
+        // A failing sink must not change the pin decision.
+        let _ = sink.report(report.to_json());
+    }
+
+    /// Whether a report with this key is due, recording it if so.
+    fn due(&self, key: ReportKey, now: i64) -> bool {
+        let Ok(mut sent) = self.sent.lock() else {
+            return false;
+        };
+        if sent
+            .get(&key)
+            .is_some_and(|&t| now.saturating_sub(t) < REPORT_INTERVAL_SECS)
+        {
+            return false;
         }
+        if sent.len() >= MAX_REPORT_KEYS {
+            sent.retain(|_, t| now.saturating_sub(*t) < REPORT_INTERVAL_SECS);
+            if sent.len() >= MAX_REPORT_KEYS {
+                sent.clear();
+            }
+        }
+        sent.insert(key, now);
+        true
     }
 }
 

@@ -135,9 +135,11 @@ mod fast_path {
     use super::*;
     use pinset_ffi::fast::{FAST_ERROR, FAST_FULL_PATH, FAST_PROCEED, decide};
 
-    /// The fast path's input: host length (u16 BE), host, then the certificates' DER.
-    fn input(host: &[u8], chain: &[Vec<u8>]) -> Vec<u8> {
+    /// The fast path's input: host length (u16 BE), port (u16 BE, 0 = unknown), host, then the
+    /// certificates' DER.
+    fn input_with_port(host: &[u8], port: u16, chain: &[Vec<u8>]) -> Vec<u8> {
         let mut v = u16::try_from(host.len()).unwrap().to_be_bytes().to_vec();
+        v.extend_from_slice(&port.to_be_bytes());
         v.extend_from_slice(host);
         for c in chain {
             v.extend_from_slice(c);
@@ -145,24 +147,31 @@ mod fast_path {
         v
     }
 
+    fn input(host: &[u8], chain: &[Vec<u8>]) -> Vec<u8> {
+        input_with_port(host, 0, chain)
+    }
+
     #[test]
     fn agrees_with_the_full_path() {
         let chain = chain();
         let leaf_pin = pin_of_certificate(chain[0].clone()).unwrap();
         let root_pin = pin_of_certificate(chain[1].clone()).unwrap();
-        for (pins, extra, expected) in [
-            ([other_pin(), leaf_pin.clone()], "", FAST_PROCEED),
-            ([root_pin.clone(), other_pin()], "", FAST_PROCEED),
-            ([other_pin(), other_pin()], "", FAST_FULL_PATH),
+        // (pins, manifest extra, fast answer, reported)
+        for (pins, extra, expected, reported) in [
+            ([other_pin(), leaf_pin.clone()], "", FAST_PROCEED, false),
+            ([root_pin.clone(), other_pin()], "", FAST_PROCEED, false),
+            ([other_pin(), other_pin()], "", FAST_FULL_PATH, true),
             (
                 [other_pin(), other_pin()],
                 "enforce = false",
-                FAST_FULL_PATH,
+                FAST_PROCEED,
+                true,
             ),
             (
                 [other_pin(), other_pin()],
                 "expires = \"2020-01-01\"",
-                FAST_FULL_PATH,
+                FAST_PROCEED,
+                true,
             ),
         ] {
             let (p, sink) = pinset([&pins[0], &pins[1]], extra);
@@ -171,23 +180,78 @@ mod fast_path {
                 // Twice: cold, then with the certificates in the object's pin cache.
                 for round in 0..2 {
                     let got = decide(h, &input(host.as_bytes(), &chain), NOW);
-                    let quiet = p
+                    let allowed = p
                         .enforce(host.into(), chain.clone(), NOW, None)
                         .unwrap()
-                        .is_none();
+                        .is_none_or(|v| v.allowed);
                     let want = if host == "other.example" {
                         FAST_PROCEED
                     } else {
                         expected
                     };
                     assert_eq!(got, want, "{host} {extra} {pins:?} round {round}");
-                    assert_eq!(got == FAST_PROCEED, quiet, "{host} {extra}");
+                    assert_eq!(got == FAST_PROCEED, allowed, "{host} {extra}");
                 }
             }
-            // The fast path itself never reports; only the full path did above (once per rule:
-            // a repeated violation report is rate-limited, an expired pin-set reported once).
+            // One report per identical outcome, whichever path made it: the fast path and the
+            // full path share the de-duplication (both spellings are one canonical host).
             let reports = sink.0.lock().unwrap().len();
-            assert_eq!(reports, usize::from(expected == FAST_FULL_PATH), "{extra}");
+            assert_eq!(reports, usize::from(reported), "{extra}");
+        }
+    }
+
+    #[test]
+    fn report_only_and_expired_are_reported_by_the_fast_path_itself() {
+        let chain = chain();
+        for extra in ["enforce = false", "expires = \"2020-01-01\""] {
+            let (p, sink) = pinset([&other_pin(), &other_pin()], extra);
+            let h = p.clone().fast_path_handle();
+            let host = b"api.example.com";
+            assert_eq!(
+                decide(h, &input_with_port(host, 8443, &chain), NOW),
+                FAST_PROCEED
+            );
+            {
+                let reports = sink.0.lock().unwrap();
+                assert_eq!(reports.len(), 1, "{extra}");
+                let json: serde_json::Value = serde_json::from_str(&reports[0]).unwrap();
+                assert_eq!(json["hostname"], "api.example.com", "{extra}");
+                assert_eq!(json["port"], 8443, "{extra}");
+                let kind = if extra.starts_with("enforce") {
+                    "report-only"
+                } else {
+                    "expired"
+                };
+                assert_eq!(json["validation-result"], kind, "{extra}");
+                assert_eq!(
+                    json["validated-certificate-chain"]
+                        .as_array()
+                        .unwrap()
+                        .len(),
+                    chain.len()
+                );
+            }
+            // The same handshake again: no second report within 24 h; a day later, one more.
+            assert_eq!(
+                decide(h, &input_with_port(host, 8443, &chain), NOW + 60),
+                FAST_PROCEED
+            );
+            assert_eq!(sink.0.lock().unwrap().len(), 1, "{extra}");
+            assert_eq!(
+                decide(
+                    h,
+                    &input_with_port(host, 8443, &chain),
+                    NOW + 24 * 3600 + 60
+                ),
+                FAST_PROCEED
+            );
+            assert_eq!(sink.0.lock().unwrap().len(), 2, "{extra}");
+            // Another port is another report.
+            assert_eq!(
+                decide(h, &input_with_port(host, 443, &chain), NOW + 60),
+                FAST_PROCEED
+            );
+            assert_eq!(sink.0.lock().unwrap().len(), 3, "{extra}");
         }
     }
 
@@ -201,7 +265,7 @@ mod fast_path {
         let good = input(host, &chain);
         assert_eq!(decide(h, &good, NOW), FAST_PROCEED);
         // Truncated anywhere: inside the header, the host, a certificate; or trailing bytes.
-        for cut in [0, 1, 2, 10, 17, 40, good.len() - 1] {
+        for cut in [0, 1, 2, 3, 4, 10, 19, 40, good.len() - 1] {
             assert_eq!(decide(h, &good[..cut], NOW), FAST_ERROR, "cut at {cut}");
         }
         let mut trailing = good.clone();

@@ -7,9 +7,10 @@ import java.security.cert.X509Certificate
  * The handshake hot path: one JNI call ([FastPathJni], one array read in place) or, if the library
  * cannot be registered for JNI, one JNA *direct-mapped* call into `pinset_fast_decide`
  * (core/pinset-ffi/src/fast.rs), instead of UniFFI's JNA `Structure`-based calls, which measured
- * ~30-40 µs each under load here (scripts/jvm-bench.sh). It only ever answers "proceed quietly";
- * everything else (violations, report-only, expired pin-sets, any error) goes through the UniFFI
- * `enforce`, which decides again from the full certificates, reports and builds the verdict.
+ * ~30-40 µs each under load here (scripts/jvm-bench.sh). It answers "proceed" (trusted, not
+ * pinned, exempt; report-only and expired pin-sets after reporting them) or "ask the full path"
+ * (an enforced violation or any error): the UniFFI `enforce` then decides again from the full
+ * certificates, reports and builds the exception's verdict.
  */
 internal object FastPath {
     private const val PROCEED = 0
@@ -60,21 +61,25 @@ internal object FastPath {
     private val scratch = ThreadLocal.withInitial { Scratch() }
 
     /**
-     * Writes what the native side reads into [s]: `host length (u16, big-endian) ‖ host (UTF-8) ‖
-     * DER ‖ DER …`, each certificate's DER as the platform caches it (`publicKey.encoded` measured
+     * Writes what the native side reads into [s]: `host length (u16, big-endian) ‖ port (u16,
+     * big-endian; 0 = unknown) ‖ host (UTF-8) ‖ DER ‖ DER …`, each certificate's DER as the platform caches it (`publicKey.encoded` measured
      * slower on the JDK); Rust splits the certificates by their DER headers. False when the input
      * cannot be encoded (then the full path decides).
      */
-    private fun encode(host: String, validatedChain: List<X509Certificate>, s: Scratch): Boolean {
+    private fun encode(host: String, port: Int?, validatedChain: List<X509Certificate>, s: Scratch): Boolean {
         val n = validatedChain.size
         if (n == 0 || n > MAX_CERTS) return false
-        s.len = 2
+        val p = port ?: 0
+        if (p !in 0..0xffff) return false
+        s.len = 4
+        s.buf[2] = (p ushr 8).toByte()
+        s.buf[3] = p.toByte()
         s.ensure(host.length)
         var ascii = true
         for (i in host.indices) {
             val c = host[i].code
             if (c >= 0x80) { ascii = false; break }
-            s.buf[2 + i] = c.toByte()
+            s.buf[4 + i] = c.toByte()
         }
         val hostLen = if (ascii) host.length.also { s.len += it } else host.toByteArray(Charsets.UTF_8).also { s.put(it) }.size
         if (hostLen > 0xffff) return false
@@ -85,17 +90,20 @@ internal object FastPath {
     }
 
     /** The native input as a fresh array of its exact length (tests, benchmarks). */
-    fun input(host: String, validatedChain: List<X509Certificate>): ByteArray? {
+    fun input(host: String, validatedChain: List<X509Certificate>, port: Int? = null): ByteArray? {
         val s = Scratch()
-        return if (encode(host, validatedChain, s)) s.buf.copyOf(s.len) else null
+        return if (encode(host, port, validatedChain, s)) s.buf.copyOf(s.len) else null
     }
 
-    /** True when the validated path may be used with nothing to report; false means "ask the full path". */
-    fun proceeds(handle: Long, host: String, validatedChain: List<X509Certificate>, nowUnix: Long): Boolean {
+    /**
+     * True when the validated path may be used (report-only and expired outcomes are reported by
+     * the native side before it answers); false means "ask the full path".
+     */
+    fun proceeds(handle: Long, host: String, validatedChain: List<X509Certificate>, nowUnix: Long, port: Int? = null): Boolean {
         if (mode == "none" || handle == 0L) return false
         val s = scratch.get()
         try {
-            if (!encode(host, validatedChain, s)) return false
+            if (!encode(host, port, validatedChain, s)) return false
             val answer = if (mode == "jni") {
                 FastPathJni.decide(handle, s.buf, s.len, nowUnix)
             } else {
@@ -120,7 +128,7 @@ internal object FastPathJni {
         val file = runCatching { com.sun.jna.NativeLibrary.getInstance(name).file }.getOrNull()
         if (file != null && file.exists()) System.load(file.absolutePath) else System.loadLibrary(name)
         // A probe the Rust side refuses at once (handle 0): proves the symbol resolves.
-        decide(0L, ByteArray(1), 1, 0L) == -1
+        decide(0L, ByteArray(4), 4, 0L) == -1
     } catch (e: Throwable) {
         false
     }

@@ -59,7 +59,7 @@ class Pinset private constructor(internal val core: dev.pinset.ffi.Pinset) {
     @Throws(PinningException::class)
     fun enforce(host: String, validatedChain: List<X509Certificate>, port: Int? = null) {
         val now = System.currentTimeMillis() / 1000
-        if (FastPath.proceeds(fastHandle, host, validatedChain, now)) return
+        if (FastPath.proceeds(fastHandle, host, validatedChain, now, port)) return
         val verdict = core.enforce(host, validatedChain.map { it.encoded }, now, port?.toUShort())
         if (verdict != null && !verdict.allowed) throw PinningException(verdict)
     }

@@ -168,6 +168,24 @@ class PinsetTest {
     }
 
     @Test
+    fun fastPathReportsReportOnlyItselfThenProceeds() {
+        val root = ca("root")
+        val p = Pinset.load(manifest(pin(ca("x")), pin(ca("y")), extra = "enforce = false"))
+        val reports = mutableListOf<String>()
+        p.onReport { reports += it }
+        val input = FastPath.input("localhost", listOf(root.certificate), 8443)!!
+        val now = System.currentTimeMillis() / 1000
+        // The sink is called from the JNI call (after the array is released), not via UniFFI enforce.
+        assertEquals(0, FastPathJni.decide(p.fastHandle, input, input.size, now))
+        assertEquals(1, reports.size)
+        assertTrue(reports[0].contains("\"port\": 8443"), reports[0])
+        assertTrue(reports[0].contains("\"validation-result\": \"report-only\""), reports[0])
+        // The same handshake again: proceeds, no duplicate report within 24 h.
+        assertEquals(0, FastPathJni.decide(p.fastHandle, input, input.size, now))
+        assertEquals(1, reports.size)
+    }
+
+    @Test
     fun exceptionsCarryTheRustErrorKind() {
         val e = assertThrows(PinsetException.Manifest::class.java) { Pinset.load("version = 1\n[[domain]]\nname = \"*.x.com\"\npins = []\n") }
         assertTrue(e.message!!.contains("wildcard"), e.message)

@@ -143,12 +143,6 @@ public class PinCheckJmh {
         return dev.pinset.FastPath.INSTANCE.pinset_fast_decide(0L, refusedInput, refusedInput.length, 0L);
     }
 
-    /** The Kotlin side of the fast path alone: the chain's DER and the host in one array. */
-    @Benchmark
-    public byte[] encodeFastPathInput() {
-        return dev.pinset.FastPath.INSTANCE.input(HOST, x509Chain);
-    }
-
     @Benchmark
     public int encodePublicKeysFirstSight() {
         next = (next + 1) % ROTATION;
@@ -223,7 +217,31 @@ public class PinCheckJmh {
                 throw new IllegalStateException("a rotated path does not match its pin");
             }
         }
-        refusedInput = dev.pinset.FastPath.INSTANCE.input(HOST, x509Chain);
+        refusedInput = dev.pinset.FastPath.INSTANCE.input(HOST, x509Chain, null);
+    }
+
+    private Pinset reportOnly;
+
+    @Setup
+    public void setupReportOnly() {
+        String a = CertificatePinner.pin(new HeldCertificate.Builder().ecdsa256().build().certificate());
+        String b = CertificatePinner.pin(new HeldCertificate.Builder().ecdsa256().build().certificate());
+        reportOnly = Pinset.Companion.load(manifest(a, b) + "enforce = false\n");
+        reportOnly.onReport(json -> kotlin.Unit.INSTANCE);
+    }
+
+    /**
+     * A report-only rule that the path violates, every call (a pinning rollout): the connection
+     * proceeds; the report is built and sent once, then de-duplicated for 24 h.
+     */
+    @Benchmark
+    public boolean pinsetReportOnlyRepeat() {
+        try {
+            reportOnly.enforce(HOST, x509Chain, null);
+            return true;
+        } catch (PinningException e) {
+            return false;
+        }
     }
 
     private CertificatePinner okRotating;
