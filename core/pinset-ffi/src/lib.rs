@@ -310,11 +310,11 @@ impl Pinset {
     }
 
     /// Full verdict for a reportable decision (violation, report-only, expired), reported.
-    fn explain_and_report(
+    pub(crate) fn explain_and_report<C: AsRef<[u8]>>(
         &self,
         host: &str,
         decision: Decision,
-        chain: &[Vec<u8>],
+        chain: &[C],
         now: i64,
         port: Option<u16>,
     ) -> PinVerdict {
@@ -362,10 +362,14 @@ impl Pinset {
             port,
             rule: decision.rule(),
             kind: decision.kind(),
-            chain: chain
-                .iter()
-                .map(|c| Pin::of_certificate(c.as_ref()).unwrap_or(Pin::from_digest([0; 32])))
-                .collect(),
+            // The same pins `Policy::explain` lists (a malformed certificate as all zeroes).
+            chain: match built {
+                Some(v) => v.chain.iter().map(|e| e.pin).collect(),
+                None => chain
+                    .iter()
+                    .map(|c| Pin::of_certificate(c.as_ref()).unwrap_or(Pin::from_digest([0; 32])))
+                    .collect(),
+            },
         };
         if !self.due(key, now) {
             return;

@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use pinset_ffi::{DecisionKind, Pinset, PinsetError, ReportSink, pin_of_certificate};
+use pinset_ffi::{DecisionKind, PinVerdict, Pinset, PinsetError, ReportSink, pin_of_certificate};
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 
 #[derive(Debug, Default)]
@@ -198,6 +198,40 @@ mod fast_path {
             let reports = sink.0.lock().unwrap().len();
             assert_eq!(reports, usize::from(reported), "{extra}");
         }
+    }
+
+    #[test]
+    fn refusal_gives_the_uniffi_verdict_in_uniffi_form() {
+        use pinset_ffi::fast::refusal;
+        let chain = chain();
+        let (p, sink) = pinset([&other_pin(), &other_pin()], "");
+        let h = p.clone().fast_path_handle();
+        let input = input_with_port(b"API.example.com", 443, &chain);
+        assert_eq!(decide(h, &input, NOW), FAST_FULL_PATH);
+        let bytes = refusal(h, &input, NOW).expect("an enforced violation has a refusal verdict");
+        let mut rest = &bytes[..];
+        let decoded =
+            <PinVerdict as uniffi::Lift<pinset_ffi::UniFfiTag>>::try_read(&mut rest).unwrap();
+        assert!(rest.is_empty(), "the whole buffer is the verdict");
+        let full = p
+            .enforce("API.example.com".into(), chain.clone(), NOW, Some(443))
+            .unwrap()
+            .unwrap();
+        assert_eq!(decoded, full);
+        assert_eq!(decoded.kind, DecisionKind::Violation);
+        assert!(!decoded.allowed);
+        assert!(decoded.message.contains("Certificate pinning failure!"));
+        // Reported once: the refusal and the UniFFI path share the de-duplication.
+        assert_eq!(sink.0.lock().unwrap().len(), 1);
+        // Nothing to refuse: no verdict (the caller proceeds or takes the UniFFI path).
+        let leaf_pin = pin_of_certificate(chain[0].clone()).unwrap();
+        let (ok, _) = pinset([&leaf_pin, &other_pin()], "");
+        let h_ok = ok.clone().fast_path_handle();
+        assert_eq!(refusal(h_ok, &input, NOW), None);
+        let (ro, _) = pinset([&other_pin(), &other_pin()], "enforce = false");
+        assert_eq!(refusal(ro.clone().fast_path_handle(), &input, NOW), None);
+        assert_eq!(refusal(h, &input[..input.len() - 1], NOW), None);
+        assert_eq!(refusal(0, &input, NOW), None);
     }
 
     #[test]

@@ -1,6 +1,9 @@
 package dev.pinset
 
 import com.sun.jna.Native
+import dev.pinset.ffi.FfiConverterTypePinVerdict
+import dev.pinset.ffi.PinVerdict
+import java.nio.ByteBuffer
 import java.security.cert.X509Certificate
 
 /**
@@ -89,6 +92,25 @@ internal object FastPath {
         return true
     }
 
+    /**
+     * The verdict to throw for a path the policy refuses, built and reported by the native side in
+     * one JNI call (decoded with the UniFFI-generated converter); null when there is none or the
+     * JNI entry point is not loaded (then the UniFFI `enforce` decides).
+     */
+    fun refusal(handle: Long, host: String, validatedChain: List<X509Certificate>, nowUnix: Long, port: Int? = null): PinVerdict? {
+        if (mode != "jni" || handle == 0L) return null
+        val s = scratch.get()
+        try {
+            if (!encode(host, port, validatedChain, s)) return null
+            val bytes = FastPathJni.refusal(handle, s.buf, s.len, nowUnix) ?: return null
+            val buf = ByteBuffer.wrap(bytes)
+            val verdict = FfiConverterTypePinVerdict.read(buf)
+            return if (buf.hasRemaining()) null else verdict
+        } finally {
+            if (s.buf.size > KEEP_AT_MOST) s.buf = ByteArray(INITIAL)
+        }
+    }
+
     /** The native input as a fresh array of its exact length (tests, benchmarks). */
     fun input(host: String, validatedChain: List<X509Certificate>, port: Int? = null): ByteArray? {
         val s = Scratch()
@@ -136,4 +158,11 @@ internal object FastPathJni {
     @JvmStatic
     /** Decides on the first [len] bytes of [input] (see [FastPath]); -1 if [len] exceeds the array. */
     external fun decide(handle: Long, input: ByteArray, len: Int, nowUnix: Long): Int
+
+    /**
+     * For an input whose path the policy refuses: the verdict (reported to the sink if due) in
+     * UniFFI's serialized [dev.pinset.ffi.PinVerdict] form; null for anything else.
+     */
+    @JvmStatic
+    external fun refusal(handle: Long, input: ByteArray, len: Int, nowUnix: Long): ByteArray?
 }

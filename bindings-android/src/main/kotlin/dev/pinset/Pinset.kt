@@ -60,6 +60,7 @@ class Pinset private constructor(internal val core: dev.pinset.ffi.Pinset) {
     fun enforce(host: String, validatedChain: List<X509Certificate>, port: Int? = null) {
         val now = System.currentTimeMillis() / 1000
         if (FastPath.proceeds(fastHandle, host, validatedChain, now, port)) return
+        FastPath.refusal(fastHandle, host, validatedChain, now, port)?.let { throw PinningException(it) }
         val verdict = core.enforce(host, validatedChain.map { it.encoded }, now, port?.toUShort())
         if (verdict != null && !verdict.allowed) throw PinningException(verdict)
     }

@@ -135,6 +135,14 @@ class PinsetTest {
             assertEquals(if (what != "none") 0 else 1, viaJna, what)
             // Again, now that the certificates are in the pin cache: same answer.
             assertEquals(viaJna, FastPathJni.decide(p.fastHandle, input, input.size, now), what)
+            // The refusal verdict from the JNI call equals the UniFFI one (decoded with UniFFI's converter).
+            val refusal = FastPath.refusal(p.fastHandle, "localhost", chain, now)
+            if (what == "none") {
+                assertEquals(p.core.enforce("localhost", chain.map { it.encoded }, now, null), refusal)
+                assertEquals(DecisionKind.VIOLATION, refusal!!.kind)
+            } else {
+                assertNull(refusal, what)
+            }
         }
     }
 
