@@ -11,9 +11,9 @@ import java.security.cert.X509Certificate
  * cannot be registered for JNI, one JNA *direct-mapped* call into `pinset_fast_decide`
  * (core/pinset-ffi/src/fast.rs), instead of UniFFI's JNA `Structure`-based calls, which measured
  * ~30-40 µs each under load here (scripts/jvm-bench.sh). It answers "proceed" (trusted, not
- * pinned, exempt; report-only and expired pin-sets after reporting them) or "ask the full path"
- * (an enforced violation or any error): the UniFFI `enforce` then decides again from the full
- * certificates, reports and builds the exception's verdict.
+ * pinned, exempt; report-only and expired pin-sets after reporting them) or not. For an enforced
+ * violation [refusal] gets the reported verdict from a second JNI call; on any error, or without
+ * the JNI entry points, the UniFFI `enforce` decides again from the full certificates.
  */
 internal object FastPath {
     private const val PROCEED = 0
