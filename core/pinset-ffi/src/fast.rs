@@ -125,6 +125,46 @@ pub unsafe extern "C" fn pinset_fast_decide(
     .unwrap_or(FAST_ERROR)
 }
 
+/// Reads the first `len` bytes of a Java `byte[]` inside one JNI critical region and decides on
+/// them ([`decide_in_place`]; nothing in there calls back into the JVM); `None` for null
+/// arguments or a `len` outside the array. The caller finishes the outcome after the release.
+///
+/// # Safety
+/// `env` is the JVM's valid `JNIEnv` for the current thread (or null); `input` a local reference
+/// to a `byte[]` (or null).
+unsafe fn outcome_of_array(
+    env: *mut JNIEnv,
+    handle: jlong,
+    input: jbyteArray,
+    len: jint,
+    now_unix: jlong,
+) -> Option<Outcome> {
+    if env.is_null() || input.is_null() {
+        return None;
+    }
+    // SAFETY: the JVM passes a valid JNIEnv; the table is JNI >= 1.2 on every JVM and Android.
+    let t = unsafe { &(**env).v1_2 };
+    // SAFETY: non-null array reference from the caller.
+    let array_len = unsafe { (t.GetArrayLength)(env, input) };
+    let len = checked_length(len)
+        .filter(|&l| i64::try_from(l).is_ok_and(|l| l <= i64::from(array_len)))?;
+    // SAFETY: the pointer returned by GetPrimitiveArrayCritical is valid for the array's length
+    // (at least `len`, checked above) until its Release; nothing between get and release calls
+    // back into the JVM.
+    unsafe {
+        let p = (t.GetPrimitiveArrayCritical)(env, input, std::ptr::null_mut());
+        if p.is_null() {
+            return None;
+        }
+        let bytes = std::slice::from_raw_parts(p.cast::<u8>(), len);
+        let handle = u64::from_ne_bytes(handle.to_ne_bytes());
+        let outcome = std::panic::catch_unwind(|| decide_in_place(handle, bytes, now_unix))
+            .unwrap_or(Outcome::Answer(FAST_ERROR));
+        (t.ReleasePrimitiveArrayCritical)(env, input, p, JNI_ABORT);
+        Some(outcome)
+    }
+}
+
 /// JNI entry point of `dev.pinset.FastPathJni.decide(handle, input, len, nowUnix)`, the same
 /// contract as [`pinset_fast_decide`] on the first `len` bytes of a Java `byte[]` (the Kotlin side
 /// reuses one buffer per thread). The array is read in place inside one JNI critical region (no
@@ -142,37 +182,15 @@ pub unsafe extern "system" fn Java_dev_pinset_FastPathJni_decide(
     len: jint,
     now_unix: jlong,
 ) -> jint {
-    if env.is_null() || input.is_null() {
-        return FAST_ERROR;
-    }
-    // SAFETY: the JVM passes a valid JNIEnv; the table is JNI >= 1.2 on every JVM and Android.
-    let t = unsafe { &(**env).v1_2 };
-    // SAFETY: non-null array reference from the caller.
-    let array_len = unsafe { (t.GetArrayLength)(env, input) };
-    let Some(len) =
-        checked_length(len).filter(|&l| i64::try_from(l).is_ok_and(|l| l <= i64::from(array_len)))
-    else {
+    // SAFETY: called by the JVM (see `# Safety`).
+    let Some(outcome) = (unsafe { outcome_of_array(env, handle, input, len, now_unix) }) else {
         return FAST_ERROR;
     };
-    // SAFETY: the pointer returned by GetPrimitiveArrayCritical is valid for the array's length
-    // (at least `len`, checked above) until its Release; nothing between get and release calls
-    // back into the JVM.
-    unsafe {
-        let p = (t.GetPrimitiveArrayCritical)(env, input, std::ptr::null_mut());
-        if p.is_null() {
-            return FAST_ERROR;
-        }
-        let bytes = std::slice::from_raw_parts(p.cast::<u8>(), len);
-        let handle = u64::from_ne_bytes(handle.to_ne_bytes());
-        let outcome = std::panic::catch_unwind(|| decide_in_place(handle, bytes, now_unix))
-            .unwrap_or(Outcome::Answer(FAST_ERROR));
-        (t.ReleasePrimitiveArrayCritical)(env, input, p, JNI_ABORT);
-        // Out of the critical region: reporting may call the app's sink (a JVM upcall).
-        // AssertUnwindSafe: after a panic the outcome is dropped, and the object's shared state
-        // sits behind mutexes (poisoned, not half-updated).
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| outcome.finish(now_unix)))
-            .unwrap_or(FAST_ERROR)
-    }
+    // Out of the critical region: reporting may call the app's sink (a JVM upcall).
+    // AssertUnwindSafe: after a panic the outcome is dropped, and the object's shared state sits
+    // behind mutexes (poisoned, not half-updated).
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| outcome.finish(now_unix)))
+        .unwrap_or(FAST_ERROR)
 }
 
 /// The safe part of [`pinset_fast_decide`] and of the JNI entry point: `input` is
@@ -269,27 +287,23 @@ pub(crate) fn decide_in_place(handle: u64, input: &[u8], now_unix: i64) -> Outco
         Ok(Decision::Trusted { .. } | Decision::NotPinned | Decision::Exempt { .. }) => {
             Answer(FAST_PROCEED)
         }
-        // Allowed, but to be reported: done here, without the UniFFI round trip (~70 µs on the
-        // JVM), so a report-only rollout or an expired pin-set does not tax every handshake.
-        Ok(
-            decision @ (Decision::Expired { .. }
-            | Decision::Violation {
-                enforced: false, ..
-            }),
-        ) => Outcome::ReportThenProceed(Reportable {
-            pinset,
-            host: host.to_owned(),
-            chain: path.iter().map(|c| c.to_vec()).collect(),
-            decision,
-            port,
-        }),
-        Ok(decision @ Decision::Violation { enforced: true, .. }) => Outcome::Refuse(Reportable {
-            pinset,
-            host: host.to_owned(),
-            chain: path.iter().map(|c| c.to_vec()).collect(),
-            decision,
-            port,
-        }),
+        Ok(decision) => {
+            let reportable = Reportable {
+                pinset,
+                host: host.to_owned(),
+                chain: path.iter().map(|c| c.to_vec()).collect(),
+                decision,
+                port,
+            };
+            // Report-only and expired: reported here, without the UniFFI round trip (~70 µs on
+            // the JVM), so a report-only rollout or an expired pin-set does not tax every
+            // handshake. An enforced violation: refused.
+            if decision.allows_connection() {
+                Outcome::ReportThenProceed(reportable)
+            } else {
+                Outcome::Refuse(reportable)
+            }
+        }
         Err(_) => Answer(FAST_ERROR),
     }
 }
@@ -330,30 +344,9 @@ pub unsafe extern "system" fn Java_dev_pinset_FastPathJni_refusal(
     now_unix: jlong,
 ) -> jbyteArray {
     let null = std::ptr::null_mut();
-    if env.is_null() || input.is_null() {
+    // SAFETY: called by the JVM (see `# Safety`).
+    let Some(outcome) = (unsafe { outcome_of_array(env, handle, input, len, now_unix) }) else {
         return null;
-    }
-    // SAFETY: the JVM passes a valid JNIEnv; the table is JNI >= 1.2 on every JVM and Android.
-    let t = unsafe { &(**env).v1_2 };
-    // SAFETY: as in `Java_dev_pinset_FastPathJni_decide`: the length is checked against the
-    // array's, the array is read inside one critical region with no JVM call, then released.
-    let outcome = unsafe {
-        let array_len = (t.GetArrayLength)(env, input);
-        let Some(len) = checked_length(len)
-            .filter(|&l| i64::try_from(l).is_ok_and(|l| l <= i64::from(array_len)))
-        else {
-            return null;
-        };
-        let p = (t.GetPrimitiveArrayCritical)(env, input, std::ptr::null_mut());
-        if p.is_null() {
-            return null;
-        }
-        let bytes = std::slice::from_raw_parts(p.cast::<u8>(), len);
-        let handle = u64::from_ne_bytes(handle.to_ne_bytes());
-        let outcome = std::panic::catch_unwind(|| decide_in_place(handle, bytes, now_unix))
-            .unwrap_or(Outcome::Answer(FAST_ERROR));
-        (t.ReleasePrimitiveArrayCritical)(env, input, p, JNI_ABORT);
-        outcome
     };
     // Out of the critical region: reporting may call the app's sink (a JVM upcall).
     let Ok(Some(verdict)) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -364,9 +357,10 @@ pub unsafe extern "system" fn Java_dev_pinset_FastPathJni_refusal(
     let Ok(n) = jint::try_from(verdict.len()) else {
         return null;
     };
-    // SAFETY: a new array of `n` bytes, filled from `verdict` (`n` bytes). On failure the JVM
-    // has an OutOfMemoryError pending and null is returned.
+    // SAFETY: `env` is valid (`outcome_of_array` returned `Some`, so it is not null); a new array of `n` bytes, filled from
+    // `verdict` (`n` bytes). On failure the JVM has an OutOfMemoryError pending; null is returned.
     unsafe {
+        let t = &(**env).v1_2;
         let array = (t.NewByteArray)(env, n);
         if !array.is_null() {
             (t.SetByteArrayRegion)(env, array, 0, n, verdict.as_ptr().cast());
