@@ -107,8 +107,8 @@ def main():
         good = v is not None and v <= limit
         ok &= good
         print(f"| {bench_id} | {fmt_ns(v)} | | | < {fmt_ns(limit)} {'✔' if good else '✘'} |")
-    shared = ROOT.parent / "shared" / "rfc9421"
-    py = subprocess.run([sys.executable, str(ROOT / "tests/interop/bench_sign.py"), str(shared)], capture_output=True, text=True)
+    vectors = ROOT / "core" / "pinset" / "tests" / "data" / "rfc9421"
+    py = subprocess.run([sys.executable, str(ROOT / "tests/interop/bench_sign.py"), str(vectors)], capture_output=True, text=True)
     pinset_sign = median_ns("sign/ed25519_b26")
     if py.returncode == 0 and pinset_sign:
         py_us = float(py.stdout.strip())

@@ -2,7 +2,7 @@
 """Signs the RFC 9421 B.2.6 request (ed25519, same covered components and parameters) with the
 Python peer `http-message-signatures`, many times; prints the median µs per signature.
 
-  bench_sign.py SHARED_RFC9421_DIR
+  bench_sign.py RFC9421_DATA_DIR (core/pinset/tests/data/rfc9421)
 """
 import datetime
 import statistics

@@ -16,8 +16,8 @@ use httpsig::prelude::{
 use pinset::signing::verify::{KeyEntry, verify};
 use pinset::signing::{self, HttpMessage, KeySigner, SignatureSpec, SigningKey, VerifyPolicy};
 
-const REQUEST: &[u8] = include_bytes!("../../pinset/benches/data/test-request.http");
-const KEY: &[u8] = include_bytes!("../../pinset/benches/data/test-key-ed25519.private.pem");
+const REQUEST: &[u8] = include_bytes!("../../pinset/tests/data/rfc9421/messages/test-request.http");
+const KEY: &[u8] = include_bytes!("../../pinset/tests/data/rfc9421/keys/test-key-ed25519.private.pem");
 const PARAMS: &str = r#"("date" "@method" "@path" "@authority" "content-type" "content-length");created=1618884473;keyid="test-key-ed25519""#;
 const COMPONENTS: [&str; 6] = [
     r#""date": Tue, 20 Apr 2021 02:07:55 GMT"#,
@@ -67,7 +67,7 @@ fn benches(c: &mut Criterion) {
     // so the signature bytes differ from the RFC's deterministic ones; both verify).
     assert_eq!(
         base.as_bytes(),
-        include_bytes!("../../pinset/benches/data/B.2.6-base.txt")
+        include_bytes!("../../pinset/tests/data/rfc9421/bases/B.2.6.txt")
     );
     let headers = base
         .build_signature_headers(&secret, Some("sig-b26"))

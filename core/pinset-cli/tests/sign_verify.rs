@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn shared() -> PathBuf {
-    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/rfc9421");
+fn data() -> PathBuf {
+    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("../pinset/tests/data/rfc9421");
     assert!(d.exists(), "RFC 9421 vectors missing at {}", d.display());
     d
 }
@@ -25,7 +25,7 @@ fn pinset(args: &[&str]) -> (i32, Vec<u8>, String) {
 
 #[test]
 fn exact_form_reproduces_b26_and_verifies() {
-    let s = shared();
+    let s = data();
     let dir = tempfile::tempdir().unwrap();
     let (code, out, err) = pinset(&[
         "sign",
@@ -73,7 +73,7 @@ fn exact_form_reproduces_b26_and_verifies() {
 
 #[test]
 fn ergonomic_form_signs_the_safe_profile_and_verifies() {
-    let s = shared();
+    let s = data();
     let dir = tempfile::tempdir().unwrap();
     for (key, public) in [
         (

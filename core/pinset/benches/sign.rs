@@ -1,6 +1,6 @@
 //! Signing and verifying the RFC 9421 B.2.6 request (ed25519) against the raw-crypto floor:
 //! the same base bytes signed/verified with ring alone (the signature library pinset uses).
-//! Data files are copies of the RFC vectors (`benches/data/`).
+//! Data files are the vendored RFC vectors (`tests/data/rfc9421/`).
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use std::hint::black_box;
@@ -10,9 +10,9 @@ use pinset::signing::verify::{KeyEntry, verify};
 use pinset::signing::{self, HttpMessage, KeySigner, SignatureSpec, SigningKey, VerifyPolicy};
 use ring::signature::{ED25519, Ed25519KeyPair, KeyPair as _, UnparsedPublicKey};
 
-const REQUEST: &[u8] = include_bytes!("data/test-request.http");
-const KEY: &[u8] = include_bytes!("data/test-key-ed25519.private.pem");
-const BASE: &[u8] = include_bytes!("data/B.2.6-base.txt");
+const REQUEST: &[u8] = include_bytes!("../tests/data/rfc9421/messages/test-request.http");
+const KEY: &[u8] = include_bytes!("../tests/data/rfc9421/keys/test-key-ed25519.private.pem");
+const BASE: &[u8] = include_bytes!("../tests/data/rfc9421/bases/B.2.6.txt");
 const PARAMS: &str = r#"("date" "@method" "@path" "@authority" "content-type" "content-length");created=1618884473;keyid="test-key-ed25519""#;
 
 fn benches(c: &mut Criterion) {

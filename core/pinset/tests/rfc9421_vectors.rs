@@ -1,4 +1,4 @@
-//! RFC 9421 / RFC 9530 vectors from `shared/rfc9421` (extracted programmatically from the RFC
+//! RFC 9421 / RFC 9530 vectors from `tests/data/rfc9421` (extracted programmatically from the RFC
 //! sources and cross-checked; see its README): byte-exact signature bases for every case,
 //! byte-exact signatures for the deterministic ones, verification of all, the B.4
 //! transformations, and the Content-Digest values.
@@ -15,26 +15,23 @@ use pinset::signing::{
 };
 use serde_json::Value;
 
-/// `shared/rfc9421` beside the checkout (or `PINSET_SHARED_DIR`). Missing data is a failure.
-fn shared() -> PathBuf {
-    let dir = std::env::var_os("PINSET_SHARED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
-        .join("rfc9421");
+/// The vendored vectors (`core/pinset/tests/data/rfc9421`). Missing data is a failure.
+fn data() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/rfc9421");
     assert!(
         dir.join("vectors.json").exists(),
-        "RFC 9421 vectors not found at {}: set PINSET_SHARED_DIR",
+        "RFC 9421 vectors not found at {}",
         dir.display()
     );
     dir
 }
 
 fn vectors() -> Value {
-    serde_json::from_slice(&std::fs::read(shared().join("vectors.json")).unwrap()).unwrap()
+    serde_json::from_slice(&std::fs::read(data().join("vectors.json")).unwrap()).unwrap()
 }
 
 fn message(rel: &str) -> HttpMessage {
-    HttpMessage::parse(&std::fs::read(shared().join(rel)).unwrap(), "https")
+    HttpMessage::parse(&std::fs::read(data().join(rel)).unwrap(), "https")
         .unwrap_or_else(|e| panic!("{rel}: {e}"))
 }
 
@@ -57,7 +54,7 @@ fn raw_params(case: &Value) -> String {
 
 fn verifying_key(case: &Value) -> VerifyingKey {
     let alg: Algorithm = case["alg"].as_str().unwrap().parse().unwrap();
-    let file = shared().join(case["public_key_file"].as_str().unwrap());
+    let file = data().join(case["public_key_file"].as_str().unwrap());
     if alg == Algorithm::HmacSha256 {
         return VerifyingKey::hmac(
             &secret_from_base64(&std::fs::read_to_string(file).unwrap()).unwrap(),
@@ -95,7 +92,7 @@ fn signature_bases_are_byte_exact_for_every_case() {
         let base = signature_base(&msg, related(case).as_ref(), &covered, &raw)
             .unwrap_or_else(|e| panic!("{id}: {e}"));
         let expected =
-            std::fs::read(shared().join(case["signature_base_file"].as_str().unwrap())).unwrap();
+            std::fs::read(data().join(case["signature_base_file"].as_str().unwrap())).unwrap();
         assert_eq!(
             String::from_utf8_lossy(&base),
             String::from_utf8_lossy(&expected),
@@ -116,7 +113,7 @@ fn deterministic_signatures_are_byte_exact() {
     {
         let id = case["id"].as_str().unwrap();
         let alg: Algorithm = case["alg"].as_str().unwrap().parse().unwrap();
-        let key_file = shared().join(case["key_file"].as_str().unwrap());
+        let key_file = data().join(case["key_file"].as_str().unwrap());
         let key = if alg == Algorithm::HmacSha256 {
             SigningKey::hmac(
                 &secret_from_base64(&std::fs::read_to_string(key_file).unwrap()).unwrap(),
@@ -137,7 +134,7 @@ fn deterministic_signatures_are_byte_exact() {
             }
         };
         let base =
-            std::fs::read(shared().join(case["signature_base_file"].as_str().unwrap())).unwrap();
+            std::fs::read(data().join(case["signature_base_file"].as_str().unwrap())).unwrap();
         let sig = key.sign(alg, &base).unwrap();
         assert_eq!(
             base64::engine::general_purpose::STANDARD.encode(sig),
