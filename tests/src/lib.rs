@@ -27,7 +27,7 @@ pub struct Cert {
 impl Cert {
     /// PEM of the certificate.
     pub fn pem(&self) -> String {
-        pinset::chain::pem_encode(&self.der)
+        pinset::certificate::pem_encode(&self.der)
     }
 
     /// The SPKI pin.

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use pinset::chain::{self, MAX_INPUT_BYTES};
+use pinset::certificate::{self, MAX_INPUT_BYTES};
 use rustls_pki_types::CertificateDer;
 
 /// A CLI failure: printed as `pinset: <message>`, exit code 2.
@@ -39,7 +39,8 @@ pub fn read_bounded(path: &Path) -> Result<Vec<u8>, CliError> {
 /// Reads PEM or DER certificates from a file.
 pub fn read_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, CliError> {
     let bytes = read_bounded(path)?;
-    chain::parse_certificates(&bytes).map_err(|e| CliError(format!("{}: {e}", path.display())))
+    certificate::parse_certificates(&bytes)
+        .map_err(|e| CliError(format!("{}: {e}", path.display())))
 }
 
 /// Current Unix time in seconds.

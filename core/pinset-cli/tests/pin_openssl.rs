@@ -159,7 +159,7 @@ fn pin_rejects_garbage_truncated_and_huge_input_without_panicking() {
         ),
         (
             "pem-of-garbage",
-            pinset::chain::pem_encode(b"\x30\x03\x02\x01\x00").into_bytes(),
+            pinset::certificate::pem_encode(b"\x30\x03\x02\x01\x00").into_bytes(),
         ),
         ("huge", vec![b'A'; 17 << 20]),
     ];

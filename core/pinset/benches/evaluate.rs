@@ -9,7 +9,8 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use pinset::pin::{PinCache, spki_of_certificate};
+use pinset::certificate::spki_of_certificate;
+use pinset::pin::PinCache;
 use pinset::{Manifest, Pin, Policy};
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, PKCS_ECDSA_P256_SHA256};
 

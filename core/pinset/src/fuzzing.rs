@@ -25,13 +25,13 @@ pub fn manifest(data: &[u8]) {
 
 /// Certificate parsing, pins and subjects.
 pub fn certificate(data: &[u8]) {
-    if let Ok(certs) = crate::chain::parse_certificates(data) {
+    if let Ok(certs) = crate::certificate::parse_certificates(data) {
         for c in &certs {
             let _ = Pin::of_certificate(c);
-            let _ = crate::chain::subject_of(c);
+            let _ = crate::certificate::subject_of(c);
         }
     }
-    let _ = crate::pin::spki_of_certificate(data);
+    let _ = crate::certificate::spki_of_certificate(data);
 }
 
 fn policy() -> &'static Policy {
@@ -55,7 +55,7 @@ pub fn evaluate(data: &[u8]) {
         return;
     };
     let parts: Vec<&[u8]> = if rest.starts_with(b"-----") {
-        match crate::chain::parse_certificates(rest) {
+        match crate::certificate::parse_certificates(rest) {
             Ok(certs) => {
                 let owned: Vec<Vec<u8>> = certs.iter().map(|c| c.to_vec()).collect();
                 let _ = policy().check_path(host, 0, &owned);

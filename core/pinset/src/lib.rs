@@ -8,12 +8,12 @@
 //!
 //! | module | what it does |
 //! |---|---|
-//! | [`pin`] | `sha256/…` SPKI pins, SPKI located with a DER reader |
+//! | [`pin`] | `sha256/…` SPKI pins and the pin cache |
 //! | [`host`] | canonical host names (case, trailing dot, IDNA, IP literals) |
 //! | [`manifest`] | the strict TOML pin manifest with `file:line:col` diagnostics |
 //! | [`policy`] | most-specific-wins rule lookup and the pin decision |
-//! | [`certificate`] | strict X.509 structure check and RFC 4514 subject names, no full decoder |
-//! | [`chain`] | certificate parsing, path validation with webpki, pins on the verified path |
+//! | [`certificate`] | the one DER/PEM home: SPKI location, X.509 structure check, RFC 4514 names, PEM files |
+//! | [`chain`] | path validation with webpki, pins on the verified path |
 //! | [`generate`] | Android NSC, OkHttp `CertificatePinner`, iOS ATS from one manifest, with weaknesses stated |
 //! | [`import`] | NSC XML (validated with Android's rules) and OkHttp pin lists into a manifest |
 //! | [`report`] | RFC 7469-style violation reports |

@@ -2,8 +2,8 @@
 //!
 //! A pin is the SHA-256 of the DER `SubjectPublicKeyInfo` (outer `SEQUENCE` included), exactly
 //! what `openssl x509 -pubkey | openssl pkey -pubin -outform DER | openssl dgst -sha256` hashes.
-//! Locating the SPKI uses a DER reader over the raw certificate, not a full X.509 decode: this is
-//! the evaluation hot path.
+//! Locating the SPKI uses the DER reader in [`crate::certificate`] over the raw certificate, not
+//! a full X.509 decode: this is the evaluation hot path.
 
 use std::fmt;
 use std::str::FromStr;
@@ -11,8 +11,14 @@ use std::str::FromStr;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
+use crate::certificate::{CertDerError, spki_of_certificate};
+
 pub mod cache;
 pub use cache::PinCache;
+
+// Transitional path for `pinset-ffi` until its file split lands; the home is `crate::certificate`.
+#[doc(hidden)]
+pub use crate::certificate::split_first_certificate;
 
 /// The textual prefix of a SHA-256 SPKI pin, as OkHttp writes it.
 pub const PIN_PREFIX: &str = "sha256/";
@@ -160,107 +166,6 @@ impl FromStr for Pin {
     }
 }
 
-/// A DER certificate whose `SubjectPublicKeyInfo` could not be located.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("malformed certificate DER at byte {offset}: {reason}")]
-pub struct CertDerError {
-    /// Byte offset into the certificate where decoding stopped.
-    pub offset: usize,
-    /// What was expected there.
-    pub reason: &'static str,
-}
-
-/// Returns the DER `SubjectPublicKeyInfo` (outer `SEQUENCE` included) of a DER certificate.
-///
-/// Walks `Certificate → tbsCertificate → [version] serial signature issuer validity subject spki`
-/// reading only TLV headers; the whole input must be exactly one certificate. Strict DER: definite,
-/// minimally encoded lengths that stay inside their parent.
-///
-/// Why not the `der` crate's `Header::decode` here: it measured ~130 ns per certificate on this
-/// path (eight headers), against a floor of ~90 ns for hashing the SPKI itself; this walker reads
-/// the same headers in a few ns. The `der` crate remains the reference: a property test checks
-/// that both agree on arbitrary input.
-pub fn spki_of_certificate(cert: &[u8]) -> Result<&[u8], CertDerError> {
-    const SEQUENCE: u8 = 0x30;
-    const INTEGER: u8 = 0x02;
-    const VERSION: u8 = 0xA0;
-    let (cert_body, rest) = tlv(cert, 0, SEQUENCE, "certificate SEQUENCE")?;
-    if !rest.is_empty() {
-        return Err(CertDerError {
-            offset: cert.len() - rest.len(),
-            reason: "trailing data after certificate",
-        });
-    }
-    let at = |part: &[u8]| cert.len() - part.len();
-    let (tbs, _) = tlv(
-        cert_body,
-        at(cert_body),
-        SEQUENCE,
-        "tbsCertificate SEQUENCE",
-    )?;
-    let mut cur = tbs;
-    if cur.first() == Some(&VERSION) {
-        cur = tlv(cur, at(cur), VERSION, "version")?.1;
-    }
-    for (tag, what) in [
-        (INTEGER, "serialNumber INTEGER"),
-        (SEQUENCE, "signature AlgorithmIdentifier"),
-        (SEQUENCE, "issuer Name"),
-        (SEQUENCE, "validity"),
-        (SEQUENCE, "subject Name"),
-    ] {
-        cur = tlv(cur, at(cur), tag, what)?.1;
-    }
-    let (_, after) = tlv(cur, at(cur), SEQUENCE, "subjectPublicKeyInfo SEQUENCE")?;
-    Ok(&cur[..cur.len() - after.len()])
-}
-
-/// Splits the first DER certificate (one complete `SEQUENCE` TLV, header included) off a
-/// concatenation of certificates: returns (certificate, rest). Only the outer header is read;
-/// [`spki_of_certificate`] checks the inside.
-pub fn split_first_certificate(input: &[u8]) -> Result<(&[u8], &[u8]), CertDerError> {
-    let (_, rest) = tlv(input, 0, 0x30, "certificate SEQUENCE")?;
-    Ok(input.split_at(input.len() - rest.len()))
-}
-
-/// Reads one TLV with a single-byte tag: returns (contents, rest). `offset` is only for errors.
-#[inline]
-pub(crate) fn tlv<'a>(
-    input: &'a [u8],
-    offset: usize,
-    tag: u8,
-    what: &'static str,
-) -> Result<(&'a [u8], &'a [u8]), CertDerError> {
-    let err = |reason| CertDerError { offset, reason };
-    let (&t, rest) = input.split_first().ok_or(err(what))?;
-    if t != tag {
-        return Err(err(what));
-    }
-    let (&first, rest) = rest.split_first().ok_or(err("truncated length"))?;
-    let (len, rest) = if first < 0x80 {
-        (usize::from(first), rest)
-    } else {
-        let n = usize::from(first & 0x7f);
-        // 0x80 is indefinite length (BER only); more than 4 length bytes is beyond any certificate.
-        if n == 0 || n > 4 || rest.len() < n {
-            return Err(err("invalid length"));
-        }
-        let (bytes, rest) = rest.split_at(n);
-        let len = bytes
-            .iter()
-            .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
-        // DER: minimal length encoding.
-        if bytes[0] == 0 || len < 0x80 {
-            return Err(err("non-minimal length"));
-        }
-        (len, rest)
-    };
-    if rest.len() < len {
-        return Err(err("truncated"));
-    }
-    Ok(rest.split_at(len))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -301,19 +206,5 @@ mod tests {
             matches!(Pin::parse(&tweaked), Err(PinError::NonCanonical { .. })),
             "{tweaked}"
         );
-    }
-
-    #[test]
-    fn garbage_certificates_are_errors() {
-        for input in [
-            &b""[..],
-            b"\x30",
-            b"\x30\x82\xff\xff",
-            b"\x02\x01\x00",
-            b"\x30\x00",
-            b"\x30\x03\x30\x01\x00",
-        ] {
-            assert!(spki_of_certificate(input).is_err(), "{input:?}");
-        }
     }
 }

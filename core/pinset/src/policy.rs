@@ -7,9 +7,10 @@
 
 use std::fmt;
 
+use crate::certificate::{CertDerError, spki_of_certificate};
 use crate::host::{self, HostError};
 use crate::manifest::{DomainRule, Manifest};
-use crate::pin::{CertDerError, Pin, PinCache, spki_of_certificate};
+use crate::pin::{Pin, PinCache};
 
 /// The outcome of applying the policy to one host and validated path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -311,7 +312,7 @@ impl Policy {
                 let der = c.as_ref();
                 ChainEntry {
                     pin: Pin::of_certificate(der).unwrap_or(Pin::from_digest([0; 32])),
-                    subject: crate::chain::subject_of(der),
+                    subject: crate::certificate::subject_of(der),
                 }
             })
             .collect();

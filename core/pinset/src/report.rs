@@ -3,7 +3,7 @@
 use rustls_pki_types::CertificateDer;
 use serde::Serialize;
 
-use crate::chain::pem_encode;
+use crate::certificate::pem_encode;
 use crate::policy::Verdict;
 
 /// A violation (or expiry) report, serialised as JSON with RFC 7469 field names.

@@ -3,7 +3,8 @@
 //! refused, it stays bounded, and concurrent callers neither block nor mix up certificates.
 #![allow(clippy::unwrap_used)]
 
-use pinset::pin::{PinCache, cache::CAPACITY, spki_of_certificate};
+use pinset::certificate::spki_of_certificate;
+use pinset::pin::{PinCache, cache::CAPACITY};
 use pinset::{Decision, Manifest, Pin, Policy};
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, PKCS_ECDSA_P256_SHA256};
 

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 use der::{Decode as _, Header, Reader as _, SliceReader, Tag, TagNumber};
-use pinset::pin::spki_of_certificate;
+use pinset::certificate::spki_of_certificate;
 use proptest::prelude::*;
 
 fn enter(input: &[u8], tag: Tag) -> Option<(&[u8], &[u8])> {

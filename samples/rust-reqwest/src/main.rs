@@ -19,8 +19,8 @@ pub fn pinned_client(
         .reporter(Arc::new(StderrReporter));
     if let Some(path) = extra_roots {
         let pem = std::fs::read(path).map_err(|e| e.to_string())?;
-        config =
-            config.extra_roots(pinset::chain::parse_certificates(&pem).map_err(|e| e.to_string())?);
+        config = config
+            .extra_roots(pinset::certificate::parse_certificates(&pem).map_err(|e| e.to_string())?);
     }
     let tls = config.build().map_err(|e| e.to_string())?;
     reqwest::blocking::Client::builder()

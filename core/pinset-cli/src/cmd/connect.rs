@@ -170,7 +170,7 @@ pub fn run(args: &Args) -> Result<ExitCode, CliError> {
         println!("  Server's certificate chain as sent (pins for a manifest):");
         for c in &presented {
             let pin = Pin::of_certificate(c).map_or_else(|e| format!("<{e}>"), |p| p.to_string());
-            println!("    {pin}: {}", pinset::chain::subject_of(c));
+            println!("    {pin}: {}", pinset::certificate::subject_of(c));
         }
     }
     // Close politely; errors here do not change the verdict.

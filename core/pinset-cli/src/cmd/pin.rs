@@ -21,7 +21,7 @@ pub fn run(args: &Args) -> Result<ExitCode, CliError> {
         for cert in read_certificates(f)? {
             let pin = Pin::of_certificate(&cert)
                 .map_err(|e| CliError(format!("{}: {e}", f.display())))?;
-            println!("{pin}  {}", pinset::chain::subject_of(&cert));
+            println!("{pin}  {}", pinset::certificate::subject_of(&cert));
         }
     }
     Ok(ExitCode::SUCCESS)

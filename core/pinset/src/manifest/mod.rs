@@ -672,7 +672,7 @@ fn trust_anchors(cx: &mut Ctx<'_>, anchors: &Strings, debug: bool) -> Vec<TrustA
                 let resolved = cx.base_dir.map(|b| b.join(path));
                 if let Some(r) = &resolved {
                     match std::fs::read(r) {
-                        Ok(bytes) => match crate::chain::parse_certificates(&bytes) {
+                        Ok(bytes) => match crate::certificate::parse_certificates(&bytes) {
                             Ok(certs) if !certs.is_empty() => {}
                             Ok(_) => cx.error(
                                 a.span(),

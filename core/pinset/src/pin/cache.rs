@@ -11,7 +11,7 @@
 //! - Only hashing is memoised. Rule selection, pin-set expiry, report-only and the match itself
 //!   run on every call, so a cached pin is used exactly as a freshly computed one would be.
 //! - An entry is inserted only after its certificate's DER was walked to its SPKI (the same
-//!   strictness as [`spki_of_certificate`](super::spki_of_certificate)).
+//!   strictness as [`spki_of_certificate`](crate::certificate::spki_of_certificate)).
 //! - Bounded: [`CAPACITY`] entries of at most [`MAX_DER`] bytes; CLOCK replacement, so a pinned
 //!   intermediate seen on every handshake stays while one-off leaves rotate through.
 //! - Never blocks: a caller that finds the cache busy (another thread's check) computes without it.

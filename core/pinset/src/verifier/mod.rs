@@ -1,0 +1,35 @@
+//! Pinned TLS for Rust clients: a rustls [`ServerCertVerifier`] and a [`ClientConfig`] builder.
+//!
+//! Normal validation always runs first; pins are then matched **only** on certificates linked by
+//! signatures from the leaf to a trust anchor:
+//!
+//! - **webpki mode** (explicit roots, and every private-CA domain whose manifest `trust_anchors`
+//!   do not include `system`): validation and pinning in one pass, through webpki's
+//!   `verify_path` hook ([`crate::chain::verify_pinned`]). The path is validated once.
+//! - **platform mode** (the default for public hosts): `rustls-platform-verifier` validates
+//!   (the OS trust store, revocation where the OS does it). It does not return the path, so a
+//!   CA pin counts only when webpki proves that the pinned certificate's key signs down to the
+//!   leaf (that certificate used as the only trust anchor); a leaf pin is the leaf's own key.
+//!   Candidates are the presented intermediates plus the roots the application configured
+//!   (extra roots, manifest anchor files). A certificate the server merely appended is never
+//!   linked, so it never satisfies a pin (OkHttp CVE-2016-2402).
+//!
+//! Crypto provider: **ring**, chosen explicitly. It covers TLS and all six RFC 9421 signing
+//! algorithms, builds for Android and iOS with only a C compiler (aws-lc-rs needs cmake and, for
+//! some targets, NASM/bindgen).
+//!
+//! Session resumption: rustls does not call `verify_server_cert` when it resumes a session
+//! (TLS 1.3 PSK or TLS 1.2 ticket/ID): the server proves possession of the session secret
+//! instead. By default ([`Resumption::FullHandshakeForPinned`]) the config's session store
+//! never keeps sessions for hosts with an enforced pin rule, so every connection to them runs
+//! the pin decision; other hosts resume normally. The store is private to the config, so a
+//! session made by an unpinned config can never be resumed by a pinned one.
+
+mod config;
+mod reporter;
+mod session;
+mod verify;
+
+pub use config::{PinningConfig, Resumption, TrustMode, VerifierError};
+pub use reporter::{PinReporter, StderrReporter};
+pub use verify::{Outcome, PinViolation, PinningVerifier};
