@@ -13,6 +13,7 @@ use rustls_pki_types::CertificateDer;
 
 pub use rcgen;
 
+pub mod svid;
 pub mod tls;
 
 /// A certificate with its key, able to issue further certificates when it is a CA.

@@ -18,6 +18,7 @@
 //! | [`import`] | NSC XML (validated with Android's rules) and OkHttp pin lists into a manifest |
 //! | [`report`] | RFC 7469-style violation reports |
 //! | [`signing`] | RFC 9421 HTTP Message Signatures, RFC 9530 Content-Digest, foreign signers |
+//! | [`spiffe`] | SPIFFE IDs and matchers; bundles and X.509-SVID verification (feature `spiffe`) |
 //! | `verifier` | rustls `ServerCertVerifier` + pinned `ClientConfig` builder, mTLS (feature `tls`) |
 
 pub mod certificate;
@@ -32,6 +33,7 @@ pub mod pin;
 pub mod policy;
 pub mod report;
 pub mod signing;
+pub mod spiffe;
 #[cfg(feature = "tls")]
 pub mod verifier;
 

@@ -17,8 +17,10 @@ mod name;
 mod pem;
 mod x509;
 
+#[cfg(feature = "spiffe")]
+pub(crate) use der::tlv;
 pub use der::{CertDerError, spki_of_certificate, split_first_certificate};
 pub use name::{format_name, subject_of};
 pub use pem::{CertError, MAX_INPUT_BYTES, parse_certificates, pem_encode};
 pub use rustls_pki_types::CertificateDer;
-pub use x509::{CertificateParts, parse};
+pub use x509::{CertificateParts, Extension, extensions, parse};

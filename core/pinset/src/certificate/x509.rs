@@ -13,6 +13,46 @@ pub struct CertificateParts<'a> {
     pub subject: &'a [u8],
     /// The `SubjectPublicKeyInfo` (a `SEQUENCE`, header included).
     pub spki: &'a [u8],
+    /// The contents of the `Extensions` `SEQUENCE` (empty when the certificate has none); read
+    /// them with [`extensions`].
+    pub extensions: &'a [u8],
+}
+
+/// One certificate extension, as DER slices of the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Extension<'a> {
+    /// The `extnID` OBJECT IDENTIFIER contents (no header), e.g. `55 1d 11` for subjectAltName.
+    pub oid: &'a [u8],
+    /// The `critical` flag (DER `TRUE`; absent or `FALSE` is not critical).
+    pub critical: bool,
+    /// The `extnValue` OCTET STRING contents: the extension's own DER.
+    pub value: &'a [u8],
+}
+
+/// The extensions of [`CertificateParts::extensions`], in certificate order. [`parse`] has
+/// already checked their structure, so this only fails on input that did not come from it.
+pub fn extensions(contents: &[u8]) -> Result<Vec<Extension<'_>>, CertDerError> {
+    let mut out = Vec::new();
+    let mut list = contents;
+    while !list.is_empty() {
+        let (ext, next) = tlv(list, 0, SEQUENCE, "Extension SEQUENCE")?;
+        let (oid, mut cur) = tlv(ext, 0, OID, "extnID OBJECT IDENTIFIER")?;
+        let mut critical = false;
+        if cur.first() == Some(&0x01) {
+            let (flag, rest) = tlv(cur, 0, 0x01, "critical BOOLEAN")?;
+            critical = flag == [0xff];
+            cur = rest;
+        }
+        let (value, cur) = tlv(cur, 0, 0x04, "extnValue OCTET STRING")?;
+        end(cur, 0, "data after extnValue")?;
+        out.push(Extension {
+            oid,
+            critical,
+            value,
+        });
+        list = next;
+    }
+    Ok(out)
 }
 
 /// Checks the structure of one DER certificate (RFC 5280 §4.1) and returns its names and SPKI.
@@ -66,6 +106,7 @@ pub fn parse(der: &[u8]) -> Result<CertificateParts<'_>, CertDerError> {
     let (_, key_rest) = tlv(key, at(key), BIT_STRING, "subjectPublicKey BIT STRING")?;
     end(key_rest, at(key_rest), "data after subjectPublicKey")?;
     let mut cur = after_spki;
+    let mut extensions_list: &[u8] = &[];
     for (tag, what) in [
         (ISSUER_UID, "issuerUniqueID"),
         (SUBJECT_UID, "subjectUniqueID"),
@@ -74,7 +115,7 @@ pub fn parse(der: &[u8]) -> Result<CertificateParts<'_>, CertDerError> {
         if cur.first() == Some(&tag) {
             let (contents, rest) = tlv(cur, at(cur), tag, what)?;
             if tag == EXTENSIONS {
-                extensions(contents, &at)?;
+                extensions_list = check_extensions(contents, &at)?;
             }
             cur = rest;
         }
@@ -84,6 +125,7 @@ pub fn parse(der: &[u8]) -> Result<CertificateParts<'_>, CertDerError> {
         issuer,
         subject,
         spki,
+        extensions: extensions_list,
     })
 }
 
@@ -127,10 +169,15 @@ fn name<'a>(
     Ok((whole, rest))
 }
 
-/// `Extensions ::= SEQUENCE SIZE (1..MAX) OF Extension`, each `{ OID, [BOOLEAN], OCTET STRING }`.
-fn extensions(contents: &[u8], at: &dyn Fn(&[u8]) -> usize) -> Result<(), CertDerError> {
-    let (mut list, rest) = tlv(contents, at(contents), SEQUENCE, "Extensions SEQUENCE")?;
+/// `Extensions ::= SEQUENCE SIZE (1..MAX) OF Extension`, each `{ OID, [BOOLEAN], OCTET STRING }`;
+/// returns the contents of the `SEQUENCE`.
+fn check_extensions<'a>(
+    contents: &'a [u8],
+    at: &dyn Fn(&[u8]) -> usize,
+) -> Result<&'a [u8], CertDerError> {
+    let (all, rest) = tlv(contents, at(contents), SEQUENCE, "Extensions SEQUENCE")?;
     end(rest, at(rest), "data after Extensions")?;
+    let mut list = all;
     while !list.is_empty() {
         let (ext, next) = tlv(list, at(list), SEQUENCE, "Extension SEQUENCE")?;
         let (_, mut cur) = tlv(ext, at(ext), OID, "extnID OBJECT IDENTIFIER")?;
@@ -141,5 +188,5 @@ fn extensions(contents: &[u8], at: &dyn Fn(&[u8]) -> usize) -> Result<(), CertDe
         end(cur, at(cur), "data after extnValue")?;
         list = next;
     }
-    Ok(())
+    Ok(all)
 }
