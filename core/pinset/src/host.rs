@@ -32,6 +32,22 @@ pub enum HostError {
     /// Whitespace, control characters, or characters IDNA rejects.
     #[error("'{0}' is not a valid host name (IDNA: characters not allowed in a domain name)")]
     Invalid(String),
+    /// An ASCII character other than letters, digits, `-`, `_` and `.` (after IDNA mapping).
+    #[error(
+        "'{0}' contains '{1}': host names take letters, digits, '-', '_' and '.' only          (OkHttp's CertificatePinner throws on ' #%/:?@[\\]', and URL parsers split names at several of them)"
+    )]
+    Character(String, char),
+    /// The last label is a number (`127.1`, `0x7f.0.0.1`, `010.0.0.1`): URL parsers read such a
+    /// name as an IPv4 address in a short, hex or octal spelling.
+    #[error(
+        "'{0}' ends in a number: URL parsers read it as an IPv4 address (short, hex or octal form);          write the dotted-quad address (e.g. 127.0.0.1) or a name"
+    )]
+    NumericName(String),
+    /// An IDNA deviation character (`ß`, `ς`, ZWJ, ZWNJ).
+    #[error(
+        "'{0}' contains the IDNA deviation character {1:?}: OkHttp 4 (java.net.IDN, IDNA 2003) maps it          differently from IDNA 2008 (faß.example becomes fass.example there, xn--fa-hia.example here), so a pin          would apply to a different name on each platform; write the A-label (xn--…) or the mapped name you mean"
+    )]
+    Deviation(String, char),
 }
 
 /// Returns the canonical spelling of a host name or IP literal.
@@ -88,8 +104,22 @@ fn is_canonical_ascii(s: &str) -> bool {
             return false;
         }
     }
-    label_start < b.len() && any_alpha
+    label_start < b.len() && any_alpha && !ends_in_number(s)
 }
+
+/// WHATWG URL's "ends in a number": the last label is all digits or `0x` + hex digits.
+fn ends_in_number(name: &str) -> bool {
+    let last = name.rsplit('.').next().unwrap_or(name);
+    (!last.is_empty() && last.bytes().all(|b| b.is_ascii_digit()))
+        || last
+            .strip_prefix("0x")
+            .or_else(|| last.strip_prefix("0X"))
+            .is_some_and(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// IDNA deviation characters: UTS #46 transitional processing (and IDNA 2003, `java.net.IDN`)
+/// maps them away, IDNA 2008 keeps them. `ẞ` lowercases to `ß`.
+const DEVIATIONS: [char; 5] = ['\u{df}', '\u{1e9e}', '\u{3c2}', '\u{200c}', '\u{200d}'];
 
 fn slow_canonical(input: &str) -> Result<String, HostError> {
     let owned = || input.to_owned();
@@ -124,7 +154,22 @@ fn slow_canonical(input: &str) -> Result<String, HostError> {
     if name.is_empty() || name.split('.').any(str::is_empty) {
         return Err(HostError::EmptyLabel(owned()));
     }
+    if let Some(c) = name.chars().find(|c| DEVIATIONS.contains(c)) {
+        return Err(HostError::Deviation(owned(), c));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|&c| c.is_ascii() && !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+    {
+        return Err(HostError::Character(owned(), c));
+    }
     let ascii = idna::domain_to_ascii(name).map_err(|_| HostError::Invalid(owned()))?;
+    if let Some(c) = ascii
+        .chars()
+        .find(|&c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+    {
+        return Err(HostError::Character(owned(), c));
+    }
     if ascii.is_empty() || ascii.split('.').any(str::is_empty) {
         return Err(HostError::EmptyLabel(owned()));
     }
@@ -135,12 +180,9 @@ fn slow_canonical(input: &str) -> Result<String, HostError> {
     if let Ok(ip) = ascii.parse::<IpAddr>() {
         return Ok(ip.to_string());
     }
-    if ascii
-        .split('.')
-        .all(|l| l.bytes().all(|b| b.is_ascii_digit()))
-    {
-        // `1.2.3` or `010.0.0.1`: resolvers read these as IPv4 in odd notations; refuse the ambiguity.
-        return Err(HostError::Invalid(owned()));
+    if ends_in_number(&ascii) {
+        // `1.2.3`, `010.0.0.1`, `0x7f.0.0.1`: URL parsers read these as IPv4 in odd notations.
+        return Err(HostError::NumericName(owned()));
     }
     Ok(ascii)
 }
@@ -187,6 +229,9 @@ mod tests {
         ok("[::1]", "::1");
         ok("2001:DB8::1", "2001:db8::1");
         ok("build_host.corp", "build_host.corp");
+        ok("xn--fa-hia.example", "xn--fa-hia.example");
+        ok("v1.api.example", "v1.api.example");
+        ok("a.b0x.example", "a.b0x.example");
     }
 
     #[test]
@@ -205,6 +250,21 @@ mod tests {
             "[::1]:443",
             "exa mple.com",
             "1.2.3",
+            "127.1",
+            "0x7f.0.0.1",
+            "0177.0.0.1",
+            "a.0x7f",
+            "example.123",
+            "localhost:80@evil.example",
+            "a@b.example",
+            "a%2eb.example",
+            "a[b].example",
+            "a\\b.example",
+            "fa\u{df}.example",
+            "FA\u{1e9e}.example",
+            "\u{3c2}.example",
+            "a\u{200d}b.example",
+            "a\u{200c}b.example",
             "xn--a.example",
             &"a".repeat(64),
             &format!("{}.com", "a.".repeat(130)),
