@@ -13,6 +13,7 @@ use rustls_pki_types::CertificateDer;
 
 pub use rcgen;
 
+pub mod sigstore;
 pub mod svid;
 pub mod tls;
 

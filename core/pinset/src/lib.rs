@@ -12,6 +12,7 @@
 //! | [`host`] | canonical host names (case, trailing dot, IDNA, IP literals) |
 //! | [`manifest`] | the strict TOML pin manifest with `file:line:col` diagnostics |
 //! | [`policy`] | most-specific-wins rule lookup and the pin decision |
+//! | `attest` | offline Sigstore bundle verification: transparency log, certificate, identity (feature `attest`) |
 //! | [`certificate`] | the one DER/PEM home: SPKI location, X.509 structure check, RFC 4514 names, PEM files |
 //! | [`chain`] | path validation with webpki, pins on the verified path |
 //! | [`generate`] | Android NSC, OkHttp `CertificatePinner`, iOS ATS from one manifest, with weaknesses stated |
@@ -21,6 +22,8 @@
 //! | [`spiffe`] | SPIFFE IDs and matchers; bundles and X.509-SVID verification (feature `spiffe`) |
 //! | `verifier` | rustls `ServerCertVerifier` + pinned `ClientConfig` builder, mTLS (feature `tls`) |
 
+#[cfg(feature = "attest")]
+pub mod attest;
 pub mod certificate;
 pub mod chain;
 #[doc(hidden)]

@@ -17,7 +17,7 @@ mod name;
 mod pem;
 mod x509;
 
-#[cfg(feature = "spiffe")]
+#[cfg(any(feature = "spiffe", feature = "attest"))]
 pub(crate) use der::tlv;
 pub use der::{CertDerError, spki_of_certificate, split_first_certificate};
 pub use name::{format_name, subject_of};
