@@ -36,6 +36,8 @@ enum Command {
     Sign(cmd::sign::Args),
     /// Verify the RFC 9421 signatures of a raw HTTP/1.1 message.
     Verify(cmd::verify::Args),
+    /// Sigstore bundles, offline: `attest verify FILE --bundle B --trusted-root T` + identity or key.
+    Attest(cmd::attest::Args),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +51,7 @@ fn main() -> ExitCode {
         Command::Import(a) => cmd::import::run(&a),
         Command::Sign(a) => cmd::sign::run(&a),
         Command::Verify(a) => cmd::verify::run(&a),
+        Command::Attest(a) => cmd::attest::run(&a),
     };
     match result {
         Ok(code) => code,

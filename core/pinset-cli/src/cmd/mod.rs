@@ -1,5 +1,6 @@
 //! One module per subcommand: argument struct plus `run`.
 
+pub mod attest;
 pub mod check;
 pub mod connect;
 pub mod evaluate;
