@@ -264,7 +264,7 @@ impl World {
             .iter()
             .map(|s| SanType::URI(Ia5String::try_from(s.as_str()).unwrap()))
             .collect();
-        p.is_ca = IsCa::ExplicitNoCa;
+        p.is_ca = IsCa::NoCa;
         p.key_usages = vec![if spec.digital_signature {
             KeyUsagePurpose::DigitalSignature
         } else {

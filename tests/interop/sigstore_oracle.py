@@ -1,0 +1,55 @@
+"""Oracle for pinset's Sigstore bundle verification: sigstore-python (PyPI `sigstore`, pinned in
+requirements.txt) verifies the same fixtures offline, against the same test-made trusted root.
+
+Usage: python3 sigstore_oracle.py CASES_DIR
+CASES_DIR/cases.json lists {"dir", "san", "issuer"}; each dir holds artifact, bundle.json and
+trusted_root.json. Prints one JSON object {dir: "accept" | "reject: <reason>"}.
+
+One step is switched off, and named: embedded SCT verification (`verify_sct`), which pinset does
+not do in this phase (the fixtures carry no SCTs). For DSSE bundles sigstore-python returns the
+payload and leaves the subject check to the caller (its docs say so); this harness does it the way
+an in-toto consumer would: the statement must name the artifact's sha256.
+"""
+
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+import sigstore.verify.verifier as verifier_mod
+from sigstore.models import Bundle, TrustedRoot
+from sigstore.verify import Verifier, policy
+
+verifier_mod.verify_sct = lambda *args, **kwargs: None
+
+
+def verify(d: Path, san: str, issuer: str) -> str:
+    artifact = (d / "artifact").read_bytes()
+    try:
+        root = TrustedRoot.from_file(str(d / "trusted_root.json"))
+        bundle = Bundle.from_json((d / "bundle.json").read_bytes())
+        v = Verifier(trusted_root=root)
+        pol = policy.Identity(identity=san, issuer=issuer)
+        if bundle._dsse_envelope is not None:
+            ptype, payload = v.verify_dsse(bundle, pol)
+            if ptype != "application/vnd.in-toto+json":
+                return f"reject: payload type {ptype}"
+            st = json.loads(payload)
+            want = hashlib.sha256(artifact).hexdigest()
+            if not any(s.get("digest", {}).get("sha256") == want for s in st.get("subject", [])):
+                return "reject: no in-toto subject names the artifact"
+        else:
+            v.verify_artifact(artifact, bundle, pol)
+        return "accept"
+    except Exception as e:  # every failure is a rejection; the reason is for the report
+        return f"reject: {type(e).__name__}: {e}"
+
+
+def main() -> None:
+    base = Path(sys.argv[1])
+    cases = json.loads((base / "cases.json").read_text())
+    print(json.dumps({c["dir"]: verify(base / c["dir"], c["san"], c["issuer"]) for c in cases}))
+
+
+if __name__ == "__main__":
+    main()
