@@ -58,6 +58,19 @@ impl Cert {
         Cert { der, key, params }
     }
 
+    /// Issues an intermediate CA under this CA with the name and key of `twin` (a cross-certificate:
+    /// the same CA certified by a second issuer).
+    pub fn intermediate_with_key(&self, cn: &str, twin: &Cert) -> Cert {
+        let params = ca_params(cn);
+        let key = KeyPair::try_from(twin.key.serialize_der()).unwrap();
+        let der = params
+            .signed_by(&key, &self.issuer())
+            .unwrap()
+            .der()
+            .clone();
+        Cert { der, key, params }
+    }
+
     /// Issues a server leaf for the given DNS names / IPs under this CA.
     pub fn leaf(&self, names: &[&str]) -> Cert {
         self.leaf_with(names, |_| {})

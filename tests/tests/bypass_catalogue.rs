@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use pinset::chain::{Roots, verify_pinned};
+use pinset::chain::{Roots, TrustStore, verify_pinned};
 use pinset::signing::verify::{KeyEntry, verify};
 use pinset::signing::{
     self, Algorithm, Component, DigestAlg, HttpMessage, KeySigner, MemoryNonceStore, ParamValue,
@@ -45,7 +45,9 @@ fn cve_2016_2402_pins_on_presented_instead_of_validated_chain() {
         &[genuine.intermediate.pin(), genuine.root.pin()],
         "",
     ));
-    let roots = Roots::new(vec![genuine.root.der.clone(), rogue_root.der.clone()]).unwrap();
+    let roots = TrustStore::uniform(
+        Roots::new(vec![genuine.root.der.clone(), rogue_root.der.clone()]).unwrap(),
+    );
     let presented = vec![
         rogue_leaf.der.clone(),
         genuine.intermediate.der.clone(),
@@ -195,7 +197,7 @@ fn pinning_replaces_validation_expired_certificate() {
         &[old.pin(), pki.intermediate.pin()],
         "",
     ));
-    let roots = Roots::new(vec![pki.root.der.clone()]).unwrap();
+    let roots = TrustStore::uniform(Roots::new(vec![pki.root.der.clone()]).unwrap());
     assert!(
         verify_pinned(
             &p,
@@ -216,7 +218,7 @@ fn pinning_replaces_validation_wrong_host() {
         &[pki.leaf.pin(), pki.intermediate.pin()],
         "",
     ));
-    let roots = Roots::new(vec![pki.root.der.clone()]).unwrap();
+    let roots = TrustStore::uniform(Roots::new(vec![pki.root.der.clone()]).unwrap());
     let r = verify_pinned(
         &p,
         "api.example.com",

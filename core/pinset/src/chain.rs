@@ -20,6 +20,7 @@ use crate::certificate::spki_of_certificate;
 use crate::host::{self, HostError};
 use crate::pin::Pin;
 use crate::policy::{Decision, Policy};
+use crate::trust::ManifestAnchors;
 
 /// Hashes a trust anchor's SPKI, which webpki keeps without its outer `SEQUENCE` header.
 pub fn anchor_pin(anchor: &TrustAnchor<'_>) -> Pin {
@@ -128,6 +129,69 @@ impl Roots {
     }
 }
 
+/// The roots each host validates against: the defaults, and for every rule with its own
+/// `trust_anchors` the roots of that rule alone (see [`crate::trust`] for the model). A rule's
+/// private CA is a root only in its own rule's entry.
+#[derive(Debug, Clone, Default)]
+pub struct TrustStore {
+    default: Roots,
+    rules: Vec<Option<Roots>>,
+}
+
+impl TrustStore {
+    /// Builds per-rule roots: `defaults` (the platform store or its stand-in) for rules without
+    /// anchors and for `system`; each rule's own certificates only in its own entry.
+    pub fn new(defaults: Roots, anchors: &ManifestAnchors) -> Result<Self, ChainError> {
+        let mut rules = Vec::with_capacity(anchors.len());
+        for i in 0..anchors.len() {
+            rules.push(match anchors.rule(i) {
+                None => None,
+                Some(rule) => {
+                    let own = Roots::new(rule.certificates().cloned().collect())?;
+                    Some(if rule.system {
+                        let mut both = defaults.clone();
+                        both.certs.extend(own.certs);
+                        both.anchors.extend(own.anchors);
+                        both
+                    } else {
+                        own
+                    })
+                }
+            });
+        }
+        Ok(Self {
+            default: defaults,
+            rules,
+        })
+    }
+
+    /// The same roots for every host: only for a manifest whose rules all use the defaults
+    /// (fails with [`ChainError::TrustMismatch`] at verification otherwise).
+    pub fn uniform(roots: Roots) -> Self {
+        Self {
+            default: roots,
+            rules: Vec::new(),
+        }
+    }
+
+    /// The roots for rule `rule` (`None`: a host without a rule).
+    pub fn roots_for(&self, rule: Option<usize>) -> &Roots {
+        rule.and_then(|i| self.rules.get(i))
+            .and_then(Option::as_ref)
+            .unwrap_or(&self.default)
+    }
+
+    /// The default roots.
+    pub fn defaults(&self) -> &Roots {
+        &self.default
+    }
+
+    /// Number of rules this store was built for.
+    pub fn rule_count(&self) -> usize {
+        self.rules.len()
+    }
+}
+
 /// Why a presented chain could not be validated.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ChainError {
@@ -156,6 +220,15 @@ pub enum ChainError {
         /// webpki's reason.
         reason: webpki::Error,
     },
+    /// The trust store was not built for this policy's manifest (a rule's own anchors would be
+    /// missing): refused rather than validated against the wrong roots.
+    #[error("the trust store was built for {store} rules, the manifest has {manifest}")]
+    TrustMismatch {
+        /// Rules in the store.
+        store: usize,
+        /// Rules in the manifest.
+        manifest: usize,
+    },
     /// No path to a trust anchor validates (expired, unknown issuer, bad signature…).
     #[error("chain does not validate: {0:?}")]
     NotTrusted(webpki::Error),
@@ -170,8 +243,8 @@ pub struct CheckedPath {
     pub decision: Decision,
 }
 
-/// Validates `presented` (leaf first) for `host` at `now` against `roots`, then applies the
-/// pin policy on the verified path. Normal validation is never skipped: a pinned key on an
+/// Validates `presented` (leaf first) for `host` at `now` against the roots of `host`'s rule in
+/// `trust` (the defaults when it has none), then applies the pin policy on the verified path. Normal validation is never skipped: a pinned key on an
 /// expired or wrong-host certificate still fails.
 ///
 /// Returns `Ok` with a [`Decision::Violation`] when the chain validates but no verified path
@@ -180,10 +253,23 @@ pub fn verify_pinned(
     policy: &Policy,
     host: &str,
     presented: &[CertificateDer<'_>],
-    roots: &Roots,
+    trust: &TrustStore,
     now: UnixTime,
 ) -> Result<CheckedPath, ChainError> {
     let canonical = host::canonical_host(host)?;
+    let manifest_rules = policy.manifest().domains.len();
+    let needs_rules = policy
+        .manifest()
+        .domains
+        .iter()
+        .any(|r| !r.trust_anchors.is_empty());
+    if trust.rule_count() != manifest_rules && (needs_rules || trust.rule_count() != 0) {
+        return Err(ChainError::TrustMismatch {
+            store: trust.rule_count(),
+            manifest: manifest_rules,
+        });
+    }
+    let roots = trust.roots_for(policy.rule_index_for(&canonical));
     let (leaf, intermediates) = presented.split_first().ok_or(ChainError::Empty)?;
     let ee =
         EndEntityCert::try_from(leaf).map_err(|e| ChainError::BadEndEntity(format!("{e:?}")))?;

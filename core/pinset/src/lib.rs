@@ -14,7 +14,8 @@
 //! | [`policy`] | most-specific-wins rule lookup and the pin decision |
 //! | `attest` | offline Sigstore bundle verification: transparency log, certificate, identity (feature `attest`) |
 //! | [`certificate`] | the one DER/PEM home: SPKI location, X.509 structure check, RFC 4514 names, PEM files |
-//! | [`chain`] | path validation with webpki, pins on the verified path |
+//! | [`trust`] | the trust-anchor model: each rule's own anchors, files read bounded |
+//! | [`chain`] | path validation with webpki against the host's rule's roots, pins on the verified path |
 //! | [`generate`] | Android NSC, OkHttp `CertificatePinner`, iOS ATS from one manifest, with weaknesses stated |
 //! | [`import`] | NSC XML (validated with Android's rules) and OkHttp pin lists into a manifest |
 //! | [`report`] | RFC 7469-style violation reports |
@@ -37,6 +38,7 @@ pub mod policy;
 pub mod report;
 pub mod signing;
 pub mod spiffe;
+pub mod trust;
 #[cfg(feature = "tls")]
 pub mod verifier;
 

@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use pinset::chain::{self, Roots};
+use pinset::chain::{self, Roots, TrustStore};
+use pinset::trust::{AnchorFiles, ManifestAnchors};
 use pinset::{Date, Manifest, Policy};
 use rustls_pki_types::UnixTime;
 
@@ -20,7 +21,9 @@ pub struct Args {
     /// The chain as the server presents it, leaf first (PEM or DER).
     #[arg(long)]
     chain: PathBuf,
-    /// Trusted root certificates; the system store when none is given.
+    /// Root certificates standing in for the system store (`system` in the manifest, and hosts
+    /// whose rule has no `trust_anchors`); the system store when none is given. A rule's own
+    /// anchor files come from the manifest and are trusted for that rule's hosts only.
     #[arg(long = "ca")]
     cas: Vec<PathBuf>,
     /// Evaluate at 00:00 UTC on this date instead of now (strict YYYY-MM-DD).
@@ -28,7 +31,7 @@ pub struct Args {
     at: Option<String>,
 }
 
-/// Validates the path, applies the pins, prints the verdict. Exit 0 when the connection would
+/// Validates the path against the host's rule's anchors, applies the pins, prints the verdict. Exit 0 when the connection would
 /// be allowed (trusted, report-only, not pinned, expired), 1 on a violation or an invalid chain.
 pub fn run(args: &Args) -> Result<ExitCode, CliError> {
     let now = match &args.at {
@@ -45,9 +48,12 @@ pub fn run(args: &Args) -> Result<ExitCode, CliError> {
     for w in &loaded.warnings {
         eprintln!("{w}");
     }
+    let anchors = ManifestAnchors::load(&loaded.manifest, &AnchorFiles)
+        .map_err(|e| CliError(e.to_string()))?;
     let policy = Policy::new(loaded.manifest);
     let presented = read_certificates(&args.chain)?;
-    let roots = load_roots(&args.cas)?;
+    let roots =
+        TrustStore::new(load_roots(&args.cas)?, &anchors).map_err(|e| CliError(e.to_string()))?;
     let unix = UnixTime::since_unix_epoch(std::time::Duration::from_secs(
         u64::try_from(now).unwrap_or(0),
     ));

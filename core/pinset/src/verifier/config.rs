@@ -13,11 +13,12 @@ use super::reporter::PinReporter;
 use super::session::PinAwareSessionStore;
 use super::verify::{PinningVerifier, Validator};
 use crate::certificate;
-use crate::chain::{ChainError, Roots};
-use crate::manifest::TrustAnchor;
+use crate::chain::{ChainError, Roots, TrustStore};
 use crate::policy::Policy;
+use crate::trust::{AnchorError, AnchorFiles, ManifestAnchors};
 
-/// How hosts without a private-CA-only rule are validated.
+/// What the defaults (`system`, and hosts whose rule has no `trust_anchors`) mean. A rule's own
+/// CA files are added for that rule's hosts only, in every mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TrustMode {
     /// The OS verifier (`rustls-platform-verifier`), plus any extra roots.
@@ -50,14 +51,9 @@ pub enum VerifierError {
     /// A root could not be used as a trust anchor.
     #[error("roots: {0}")]
     Roots(#[from] ChainError),
-    /// A manifest trust-anchor file could not be read or parsed.
-    #[error("trust anchor file '{path}': {reason}")]
-    AnchorFile {
-        /// The path as written in the manifest.
-        path: String,
-        /// What went wrong.
-        reason: String,
-    },
+    /// A manifest trust-anchor file could not be read or parsed (with its manifest location).
+    #[error("{0}")]
+    Anchors(#[from] AnchorError),
     /// No system roots could be loaded in a system-roots mode.
     #[error("no usable system roots found")]
     NoSystemRoots,
@@ -79,6 +75,7 @@ pub struct PinningConfig {
     resumption: Resumption,
     client_auth: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
     record: bool,
+    anchors: Option<ManifestAnchors>,
 }
 
 impl PinningConfig {
@@ -92,6 +89,7 @@ impl PinningConfig {
             resumption: Resumption::default(),
             client_auth: None,
             record: false,
+            anchors: None,
         }
     }
 
@@ -107,9 +105,18 @@ impl PinningConfig {
         self
     }
 
-    /// Roots trusted in addition to the platform's (or instead of them in `WebPkiExtraOnly`).
+    /// Roots trusted in addition to the platform's (or instead of them in `WebPkiExtraOnly`), for
+    /// every host that uses the defaults or lists `system`.
     pub fn extra_roots(mut self, roots: impl IntoIterator<Item = CertificateDer<'static>>) -> Self {
         self.extra_roots.extend(roots);
+        self
+    }
+
+    /// Each rule's anchors, resolved by the caller (bytes supplied by the application, or a
+    /// rule's anchors from a trust bundle). Without this, anchor files are read beside the
+    /// manifest ([`AnchorFiles`]) when the verifier is built.
+    pub fn anchors(mut self, anchors: ManifestAnchors) -> Self {
+        self.anchors = Some(anchors);
         self
     }
 
@@ -145,71 +152,66 @@ impl PinningConfig {
     /// Builds the verifier alone (for use with another TLS stack built on rustls).
     pub fn build_verifier(&self) -> Result<Arc<PinningVerifier>, VerifierError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let manifest = self.policy.manifest();
-        let mut all_anchor_certs = Vec::new();
-        let mut private_roots = Vec::with_capacity(manifest.domains.len());
-        let mut system_rule_extra = Vec::new();
-        for rule in &manifest.domains {
-            let mut certs = Vec::new();
-            for anchor in &rule.trust_anchors {
-                if let TrustAnchor::Pem { path, resolved } = anchor {
-                    let file = resolved.as_ref().ok_or_else(|| VerifierError::AnchorFile {
-                        path: path.clone(),
-                        reason:
-                            "manifest was not loaded from a file, so the path cannot be resolved"
-                                .into(),
-                    })?;
-                    let bytes = std::fs::read(file).map_err(|e| VerifierError::AnchorFile {
-                        path: path.clone(),
-                        reason: e.to_string(),
-                    })?;
-                    let parsed = certificate::parse_certificates(&bytes).map_err(|e| {
-                        VerifierError::AnchorFile {
-                            path: path.clone(),
-                            reason: e.to_string(),
-                        }
-                    })?;
-                    certs.extend(parsed);
-                }
-            }
-            all_anchor_certs.extend(certs.iter().cloned());
-            let trusts_system =
-                rule.trust_anchors.is_empty() || rule.trust_anchors.contains(&TrustAnchor::System);
-            if trusts_system {
-                system_rule_extra.extend(certs);
-                private_roots.push(None);
-            } else {
-                private_roots.push(Some(Roots::new(certs)?));
-            }
+        let anchors = match &self.anchors {
+            Some(a) => a.clone(),
+            None => ManifestAnchors::load(self.policy.manifest(), &AnchorFiles)?,
+        };
+        if anchors.len() != self.policy.manifest().domains.len() {
+            return Err(VerifierError::Roots(ChainError::TrustMismatch {
+                store: anchors.len(),
+                manifest: self.policy.manifest().domains.len(),
+            }));
         }
-        let mut default_extra = self.extra_roots.clone();
-        default_extra.extend(system_rule_extra);
-        let default = match self.mode {
-            TrustMode::Platform => Validator::Platform(Arc::new(
-                rustls_platform_verifier::Verifier::new_with_extra_roots(
-                    default_extra,
-                    provider.clone(),
-                )
-                .map_err(VerifierError::Platform)?,
-            )),
+        let platform = |extra: Vec<CertificateDer<'static>>| -> Result<Validator, VerifierError> {
+            Ok(Validator::Platform {
+                verifier: Arc::new(
+                    rustls_platform_verifier::Verifier::new_with_extra_roots(
+                        extra.clone(),
+                        provider.clone(),
+                    )
+                    .map_err(VerifierError::Platform)?,
+                ),
+                candidates: extra,
+            })
+        };
+        // The defaults: what `system` means in this mode.
+        let (default, system_roots) = match self.mode {
+            TrustMode::Platform => (platform(self.extra_roots.clone())?, Roots::default()),
             TrustMode::WebPkiSystem => {
-                let mut roots = Roots::new(default_extra)?;
+                let mut roots = Roots::new(self.extra_roots.clone())?;
                 let native = rustls_native_certs::load_native_certs();
                 roots.extend_lenient(native.certs);
                 if roots.is_empty() {
                     return Err(VerifierError::NoSystemRoots);
                 }
-                Validator::WebPki(roots)
+                (Validator::WebPki, roots)
             }
-            TrustMode::WebPkiExtraOnly => Validator::WebPki(Roots::new(default_extra)?),
+            TrustMode::WebPkiExtraOnly => {
+                (Validator::WebPki, Roots::new(self.extra_roots.clone())?)
+            }
         };
-        let mut proof_candidates = self.extra_roots.clone();
-        proof_candidates.extend(all_anchor_certs);
+        let store = TrustStore::new(system_roots, &anchors)?;
+        let mut rules = Vec::with_capacity(anchors.len());
+        for i in 0..anchors.len() {
+            rules.push(match anchors.rule(i) {
+                None => None,
+                // `system` plus own CAs in platform mode: the OS store and this rule's CAs, for
+                // this rule's hosts only.
+                Some(rule) if rule.system && self.mode == TrustMode::Platform => {
+                    let mut extra = self.extra_roots.clone();
+                    extra.extend(rule.certificates().cloned());
+                    Some(platform(extra)?)
+                }
+                // Own CAs only, or any rule in a webpki mode: webpki against the store's roots
+                // for this rule.
+                Some(_) => Some(Validator::WebPki),
+            });
+        }
         Ok(Arc::new(PinningVerifier {
             policy: self.policy.clone(),
             default,
-            private_roots,
-            proof_candidates,
+            rules,
+            store,
             reporter: self.reporter.clone(),
             expired_reported: Mutex::new(HashSet::new()),
             provider,

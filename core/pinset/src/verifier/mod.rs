@@ -1,18 +1,22 @@
 //! Pinned TLS for Rust clients: a rustls [`ServerCertVerifier`] and a [`ClientConfig`] builder.
 //!
-//! Normal validation always runs first; pins are then matched **only** on certificates linked by
-//! signatures from the leaf to a trust anchor:
+//! Normal validation always runs first, against the anchors of the host's rule ([`crate::trust`]:
+//! a rule's private CA is a root for that rule's hosts only, never for other hosts); pins are
+//! then matched **only** on certificates linked by signatures from the leaf to a trust anchor:
 //!
-//! - **webpki mode** (explicit roots, and every private-CA domain whose manifest `trust_anchors`
-//!   do not include `system`): validation and pinning in one pass, through webpki's
-//!   `verify_path` hook ([`crate::chain::verify_pinned`]). The path is validated once.
-//! - **platform mode** (the default for public hosts): `rustls-platform-verifier` validates
-//!   (the OS trust store, revocation where the OS does it). It does not return the path, so a
-//!   CA pin counts only when webpki proves that the pinned certificate's key signs down to the
-//!   leaf (that certificate used as the only trust anchor); a leaf pin is the leaf's own key.
-//!   Candidates are the presented intermediates plus the roots the application configured
-//!   (extra roots, manifest anchor files). A certificate the server merely appended is never
-//!   linked, so it never satisfies a pin (OkHttp CVE-2016-2402).
+//! - **webpki mode** ([`TrustMode::WebPkiSystem`], [`TrustMode::WebPkiExtraOnly`], and in every
+//!   mode a rule whose `trust_anchors` do not include `system`): validation and pinning in one
+//!   pass, through webpki's `verify_path` hook ([`crate::chain::verify_pinned`]) against the
+//!   rule's roots. The path is validated once.
+//! - **platform mode** ([`TrustMode::Platform`], for hosts whose rule trusts `system`):
+//!   `rustls-platform-verifier` validates (the OS trust store plus the extra roots, plus the
+//!   rule's own CAs for a rule listing `system` and files: a verifier per such rule; revocation
+//!   where the OS does it). It does not return the path, so a CA pin counts only when webpki
+//!   proves that the pinned certificate's key signs down to the leaf (that certificate used as
+//!   the only trust anchor); a leaf pin is the leaf's own key. Candidates are the presented
+//!   intermediates plus the roots this host's verifier trusts beyond the OS store (the extra
+//!   roots and the rule's own CAs). A certificate the server merely appended is never linked, so
+//!   it never satisfies a pin (OkHttp CVE-2016-2402).
 //!
 //! Crypto provider: **ring**, chosen explicitly. It covers TLS and all six RFC 9421 signing
 //! algorithms, builds for Android and iOS with only a C compiler (aws-lc-rs needs cmake and, for

@@ -12,7 +12,7 @@ use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 use webpki::{EndEntityCert, KeyUsage};
 
 use super::reporter::PinReporter;
-use crate::chain::{self, ChainError, Roots};
+use crate::chain::{self, ChainError, TrustStore};
 use crate::host;
 use crate::pin::Pin;
 use crate::policy::{Decision, Policy};
@@ -30,16 +30,28 @@ impl fmt::Display for PinViolation {
 
 impl std::error::Error for PinViolation {}
 
+/// How one group of hosts is validated.
 pub(super) enum Validator {
-    WebPki(Roots),
-    Platform(Arc<rustls_platform_verifier::Verifier>),
+    /// webpki against the host's rule's roots in the verifier's [`TrustStore`], pins in the
+    /// same pass.
+    WebPki,
+    /// The OS verifier (with these extra roots), then pins proven on the candidates: the
+    /// presented intermediates plus these roots.
+    Platform {
+        /// The OS verifier, built with `candidates` as extra roots.
+        verifier: Arc<rustls_platform_verifier::Verifier>,
+        /// The extra roots it trusts (the CA-pin proof candidates besides the intermediates).
+        candidates: Vec<CertificateDer<'static>>,
+    },
 }
 
 impl fmt::Debug for Validator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::WebPki(r) => write!(f, "WebPki({} roots)", r.anchors().len()),
-            Self::Platform(_) => f.write_str("Platform"),
+            Self::WebPki => f.write_str("WebPki"),
+            Self::Platform { candidates, .. } => {
+                write!(f, "Platform({} extra roots)", candidates.len())
+            }
         }
     }
 }
@@ -48,11 +60,12 @@ impl fmt::Debug for Validator {
 #[derive(Debug)]
 pub struct PinningVerifier {
     pub(super) policy: Arc<Policy>,
+    /// For hosts whose rule has no `trust_anchors` (and hosts without a rule).
     pub(super) default: Validator,
-    /// Per rule: webpki roots when the rule trusts only its own PEM anchors.
-    pub(super) private_roots: Vec<Option<Roots>>,
-    /// Roots the application configured (extra + manifest files): CA-pin candidates in platform mode.
-    pub(super) proof_candidates: Vec<CertificateDer<'static>>,
+    /// Per rule with its own `trust_anchors`: how its hosts are validated (`None`: the default).
+    pub(super) rules: Vec<Option<Validator>>,
+    /// webpki roots per rule (the defaults, and each rule's own anchors for its hosts only).
+    pub(super) store: TrustStore,
     pub(super) reporter: Option<Arc<dyn PinReporter>>,
     pub(super) expired_reported: Mutex<HashSet<usize>>,
     pub(super) provider: Arc<CryptoProvider>,
@@ -118,12 +131,15 @@ impl PinningVerifier {
         reporter.report(&Report::new(&verdict, None, presented, validated, now));
     }
 
-    /// Platform mode: the OS validated; decide pins on certificates proven to sign down to the leaf.
+    /// Platform mode: the OS validated; decide pins on certificates proven to sign down to the
+    /// leaf. Candidates are the presented intermediates and the roots this host's validator
+    /// trusts beyond the OS store (never another rule's anchors).
     fn platform_decision(
         &self,
         host: &str,
         end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
+        candidates: &[CertificateDer<'static>],
         now: UnixTime,
         now_secs: i64,
     ) -> Result<(Decision, Vec<CertificateDer<'static>>), rustls::Error> {
@@ -135,7 +151,7 @@ impl PinningVerifier {
         let leaf_pin = Pin::of_certificate(end_entity).map_err(|e| other_error(e.to_string()))?;
         let ee = EndEntityCert::try_from(end_entity).map_err(|e| other_error(format!("{e:?}")))?;
         let mut linked: Vec<CertificateDer<'static>> = vec![end_entity.clone().into_owned()];
-        let candidates = intermediates.iter().chain(self.proof_candidates.iter());
+        let candidates = intermediates.iter().chain(candidates.iter());
         let proven = candidates.filter_map(|c| {
             let pin = Pin::of_certificate(c).ok()?;
             if !pins.contains(&pin) {
@@ -202,27 +218,32 @@ impl ServerCertVerifier for PinningVerifier {
         let now_secs = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
         let canonical = host::canonical_host(&host).map_err(|e| other_error(e.to_string()))?;
         let rule = self.policy.rule_index_for(&canonical);
-        let private = rule
-            .and_then(|r| self.private_roots.get(r))
-            .and_then(Option::as_ref);
+        let validator = rule
+            .and_then(|r| self.rules.get(r))
+            .and_then(Option::as_ref)
+            .unwrap_or(&self.default);
         let mut presented: Vec<CertificateDer<'_>> = Vec::with_capacity(1 + intermediates.len());
         presented.push(end_entity.clone());
         presented.extend(intermediates.iter().cloned());
-        let (decision, path) = match (private, &self.default) {
-            (Some(roots), _) | (None, Validator::WebPki(roots)) => {
-                let checked = chain::verify_pinned(&self.policy, &host, &presented, roots, now)
-                    .map_err(chain_error)?;
+        let (decision, path) = match validator {
+            Validator::WebPki => {
+                let checked =
+                    chain::verify_pinned(&self.policy, &host, &presented, &self.store, now)
+                        .map_err(chain_error)?;
                 (checked.decision, checked.path)
             }
-            (None, Validator::Platform(inner)) => {
-                inner.verify_server_cert(
+            Validator::Platform {
+                verifier,
+                candidates,
+            } => {
+                verifier.verify_server_cert(
                     end_entity,
                     intermediates,
                     server_name,
                     ocsp_response,
                     now,
                 )?;
-                self.platform_decision(&host, end_entity, intermediates, now, now_secs)?
+                self.platform_decision(&host, end_entity, intermediates, candidates, now, now_secs)?
             }
         };
         if decision.is_reportable() {
@@ -242,12 +263,11 @@ impl ServerCertVerifier for PinningVerifier {
         }
         // The message lists the path webpki verified (webpki mode) or the presented chain
         // (platform mode, where the OS does not return its path).
-        let shown: &[CertificateDer<'_>] =
-            if matches!(self.default, Validator::Platform(_)) && private.is_none() {
-                &presented
-            } else {
-                &path
-            };
+        let shown: &[CertificateDer<'_>] = if matches!(validator, Validator::Platform { .. }) {
+            &presented
+        } else {
+            &path
+        };
         Err(other_error(
             self.policy
                 .explain(&host, decision, shown)

@@ -1,0 +1,254 @@
+//! The trust-anchor model, one home for every surface.
+//!
+//! A host's rule (most specific wins, [`crate::policy::Policy::rule_index_for`]) decides which
+//! anchors its chain is validated against:
+//!
+//! - a rule without `trust_anchors` (and a host without a rule) gets the **defaults**: the
+//!   platform store, or whatever roots stand in for it (`--ca` in `pinset evaluate`, the extra
+//!   roots of a webpki-only config);
+//! - `system` in a rule's list means those same defaults;
+//! - a PEM file in a rule's list means exactly the CAs in that file, **for that rule's hosts
+//!   only**: a private CA is never a root for a host of another rule or of no rule;
+//! - debug anchors (`[debug_overrides]`) are never trusted here: they exist only in the debug
+//!   builds of the generated Android config, and never override pins.
+//!
+//! Pins then apply to the path that was validated against those anchors ([`crate::chain`]).
+//!
+//! This module resolves a manifest's anchor files into certificates, per rule
+//! ([`ManifestAnchors`]). The bytes come from an [`AnchorSource`]: files beside the manifest
+//! ([`AnchorFiles`], read bounded and only when they are regular files) or bytes the
+//! application supplies ([`SuppliedAnchors`], e.g. Android assets or an iOS bundle). A rule's
+//! anchors can also be set from elsewhere ([`ManifestAnchors::set_rule`], e.g. a trust bundle).
+
+use std::collections::HashMap;
+use std::io::Read as _;
+use std::path::Path;
+
+use rustls_pki_types::CertificateDer;
+
+use crate::certificate::{self, CertError};
+use crate::manifest::{Manifest, TrustAnchor};
+
+/// Largest trust-anchor file accepted (1 MiB; a whole public CA bundle is about 220 KiB).
+pub const MAX_ANCHOR_FILE_BYTES: u64 = 1 << 20;
+
+/// Why a rule's trust anchors could not be resolved.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{origin}:{line}: domain '{domain}': trust anchor '{anchor}': {reason}")]
+pub struct AnchorError {
+    /// The manifest's origin (file name or `<string>`).
+    pub origin: String,
+    /// The 1-based line of the rule's `name` key.
+    pub line: usize,
+    /// The rule's domain.
+    pub domain: String,
+    /// The anchor path as written in the manifest.
+    pub anchor: String,
+    /// What went wrong.
+    pub reason: AnchorProblem,
+}
+
+/// What is wrong with one trust-anchor file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AnchorProblem {
+    /// The manifest came from text and the application did not supply this file's bytes.
+    #[error("not supplied (the manifest was not loaded from a file; pass the file's bytes)")]
+    NotSupplied,
+    /// The path names something other than a regular file (FIFO, device, directory, socket).
+    #[error("not a regular file ({0})")]
+    NotRegularFile(String),
+    /// The file is larger than [`MAX_ANCHOR_FILE_BYTES`].
+    #[error("larger than {MAX_ANCHOR_FILE_BYTES} bytes")]
+    TooLarge,
+    /// The file could not be read.
+    #[error("cannot read: {0}")]
+    Io(String),
+    /// The bytes are not PEM or DER certificates.
+    #[error("{0}")]
+    Certificates(CertError),
+}
+
+/// Where the bytes of a manifest's anchor files come from.
+pub trait AnchorSource {
+    /// The bytes of the anchor file written `path` in the manifest (`resolved` is the path
+    /// joined to the manifest's directory when the manifest was loaded from a file).
+    fn anchor_bytes(&self, path: &str, resolved: Option<&Path>) -> Result<Vec<u8>, AnchorProblem>;
+}
+
+/// Anchor files read from disk beside the manifest: regular files only, bounded in size.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct AnchorFiles;
+
+impl AnchorSource for AnchorFiles {
+    fn anchor_bytes(&self, _path: &str, resolved: Option<&Path>) -> Result<Vec<u8>, AnchorProblem> {
+        read_anchor_file(resolved.ok_or(AnchorProblem::NotSupplied)?)
+    }
+}
+
+/// Anchor bytes the application supplies, keyed by the path exactly as written in the manifest.
+#[derive(Debug, Default, Clone)]
+pub struct SuppliedAnchors(pub HashMap<String, Vec<u8>>);
+
+impl AnchorSource for SuppliedAnchors {
+    fn anchor_bytes(&self, path: &str, _resolved: Option<&Path>) -> Result<Vec<u8>, AnchorProblem> {
+        let bytes = self.0.get(path).ok_or(AnchorProblem::NotSupplied)?;
+        if bytes.len() as u64 > MAX_ANCHOR_FILE_BYTES {
+            return Err(AnchorProblem::TooLarge);
+        }
+        Ok(bytes.clone())
+    }
+}
+
+/// Reads one anchor file: refuses anything but a regular file before opening it (a FIFO would
+/// block the open, a device never ends), checks the opened handle again, and reads at most
+/// [`MAX_ANCHOR_FILE_BYTES`].
+pub fn read_anchor_file(path: &Path) -> Result<Vec<u8>, AnchorProblem> {
+    let kind = |m: &std::fs::Metadata| -> Result<(), AnchorProblem> {
+        if m.is_file() {
+            Ok(())
+        } else {
+            Err(AnchorProblem::NotRegularFile(describe_type(m)))
+        }
+    };
+    kind(&std::fs::metadata(path).map_err(|e| AnchorProblem::Io(e.to_string()))?)?;
+    let file = std::fs::File::open(path).map_err(|e| AnchorProblem::Io(e.to_string()))?;
+    kind(
+        &file
+            .metadata()
+            .map_err(|e| AnchorProblem::Io(e.to_string()))?,
+    )?;
+    let mut buf = Vec::new();
+    file.take(MAX_ANCHOR_FILE_BYTES + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| AnchorProblem::Io(e.to_string()))?;
+    if buf.len() as u64 > MAX_ANCHOR_FILE_BYTES {
+        return Err(AnchorProblem::TooLarge);
+    }
+    Ok(buf)
+}
+
+fn describe_type(m: &std::fs::Metadata) -> String {
+    let t = m.file_type();
+    if t.is_dir() {
+        return "a directory".into();
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if t.is_fifo() {
+            return "a FIFO".into();
+        }
+        if t.is_char_device() {
+            return "a character device".into();
+        }
+        if t.is_block_device() {
+            return "a block device".into();
+        }
+        if t.is_socket() {
+            return "a socket".into();
+        }
+    }
+    "not a file".into()
+}
+
+/// The anchors one rule validates against.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuleAnchors {
+    /// `system` is listed: the defaults (platform store or its stand-in) are trusted too.
+    pub system: bool,
+    /// The rule's own CA certificates, each with the anchor it came from (the manifest path).
+    pub certs: Vec<(String, CertificateDer<'static>)>,
+}
+
+impl RuleAnchors {
+    /// The rule's own CA certificates.
+    pub fn certificates(&self) -> impl Iterator<Item = &CertificateDer<'static>> {
+        self.certs.iter().map(|(_, c)| c)
+    }
+}
+
+/// Every rule's anchors, in manifest rule order. `None` for a rule without `trust_anchors`
+/// (it validates against the defaults).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ManifestAnchors {
+    rules: Vec<Option<RuleAnchors>>,
+}
+
+impl ManifestAnchors {
+    /// Resolves every rule's anchor files through `source`. A file that cannot be read or
+    /// parsed, or that the source does not have, is an error at load: never silently skipped.
+    pub fn load(manifest: &Manifest, source: &dyn AnchorSource) -> Result<Self, AnchorError> {
+        let mut cache: HashMap<&str, Vec<CertificateDer<'static>>> = HashMap::new();
+        let mut rules = Vec::with_capacity(manifest.domains.len());
+        for rule in &manifest.domains {
+            if rule.trust_anchors.is_empty() {
+                rules.push(None);
+                continue;
+            }
+            let mut anchors = RuleAnchors::default();
+            for anchor in &rule.trust_anchors {
+                match anchor {
+                    TrustAnchor::System => anchors.system = true,
+                    TrustAnchor::Pem { path, resolved } => {
+                        let error = |reason| AnchorError {
+                            origin: manifest.origin.clone(),
+                            line: rule.line,
+                            domain: rule.name.clone(),
+                            anchor: path.clone(),
+                            reason,
+                        };
+                        let certs = match cache.get(path.as_str()) {
+                            Some(c) => c.clone(),
+                            None => {
+                                let bytes = source
+                                    .anchor_bytes(path, resolved.as_deref())
+                                    .map_err(error)?;
+                                let certs = certificate::parse_certificates(&bytes)
+                                    .map_err(|e| error(AnchorProblem::Certificates(e)))?;
+                                cache.insert(path, certs.clone());
+                                certs
+                            }
+                        };
+                        anchors
+                            .certs
+                            .extend(certs.into_iter().map(|c| (path.clone(), c)));
+                    }
+                }
+            }
+            rules.push(Some(anchors));
+        }
+        Ok(Self { rules })
+    }
+
+    /// Anchors for a manifest without any anchor file: every rule gets the defaults.
+    pub fn defaults_for(manifest: &Manifest) -> Result<Self, AnchorError> {
+        Self::load(manifest, &SuppliedAnchors::default())
+    }
+
+    /// Rule `index`'s anchors; `None` when the rule uses the defaults (or does not exist).
+    pub fn rule(&self, index: usize) -> Option<&RuleAnchors> {
+        self.rules.get(index).and_then(Option::as_ref)
+    }
+
+    /// Replaces rule `index`'s anchors with ones that come from elsewhere (e.g. a trust bundle).
+    /// Returns false when there is no such rule.
+    pub fn set_rule(&mut self, index: usize, anchors: Option<RuleAnchors>) -> bool {
+        match self.rules.get_mut(index) {
+            Some(slot) => {
+                *slot = anchors;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The number of rules (the manifest's `domains.len()`).
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// True for a manifest without rules.
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+}
