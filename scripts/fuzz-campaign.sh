@@ -8,7 +8,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../core/pinset"
 fz=../fuzz
 secs=${1:-600}
-targets=(manifest certificate evaluate nsc_import okhttp_import http_message signature)
+targets=(manifest certificate evaluate nsc_import okhttp_import http_message signature attest_bundle attest_trusted_root)
 cargo +nightly fuzz build --fuzz-dir "$fz" -O
 mkdir -p "$fz/logs"
 run() {

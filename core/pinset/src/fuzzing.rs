@@ -137,6 +137,30 @@ pub fn signature(data: &[u8]) {
     }
 }
 
+/// Sigstore bundle parsing (bundle, entry body, checkpoint, proof), then a whole verification
+/// against an empty trusted root.
+#[cfg(feature = "attest")]
+pub fn attest_bundle(data: &[u8]) {
+    use crate::attest::{Artifact, IdentityPolicy, Matcher, Policy, TrustedRoot, verify_bundle};
+    crate::attest::fuzz_parsers(data);
+    let root = TrustedRoot::from_json(
+        br#"{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1"}"#,
+    )
+    .unwrap();
+    let policy = Policy::Identity(IdentityPolicy::new(
+        Matcher::Exact("a".into()),
+        Matcher::Exact("b".into()),
+    ));
+    let now = rustls_pki_types::UnixTime::since_unix_epoch(std::time::Duration::from_secs(1 << 31));
+    let _ = verify_bundle(data, Artifact::Bytes(b"x"), &root, &policy, now);
+}
+
+/// Sigstore `trusted_root.json` parsing.
+#[cfg(feature = "attest")]
+pub fn attest_trusted_root(data: &[u8]) {
+    let _ = crate::attest::TrustedRoot::from_json(data);
+}
+
 /// A fuzz entry point.
 pub type Target = fn(&[u8]);
 
@@ -149,4 +173,8 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("okhttp_import", okhttp_import),
     ("http_message", http_message),
     ("signature", signature),
+    #[cfg(feature = "attest")]
+    ("attest_bundle", attest_bundle),
+    #[cfg(feature = "attest")]
+    ("attest_trusted_root", attest_trusted_root),
 ];

@@ -140,6 +140,36 @@ fn in_toto_names(payload: &[u8], digest: &[u8; 32]) -> Result<bool, AttestError>
     }))
 }
 
+/// The parsers behind [`verify_bundle`] on arbitrary bytes, for the fuzz targets
+/// (`crate::fuzzing`): bundle, entry body, checkpoint note, inclusion proof arithmetic.
+pub(crate) fn fuzz_parsers(data: &[u8]) {
+    use base64::Engine as _;
+    // An Ed25519 SPKI: signatures never verify, the parsing around them runs.
+    let spki = base64::engine::general_purpose::STANDARD
+        .decode("MCowBQYDK2VwAyEAJrQLj5P/89iXES9+vFgrIy29clF9CC/oPPsw3c5D0bs=")
+        .unwrap_or_default();
+    let Ok(key) = PublicKey::from_spki_der(&spki) else {
+        return;
+    };
+    if let Ok(b) = bundle::parse(data) {
+        let _ = body::parse(&b.entry.kind, &b.entry.version, &b.entry.body);
+        if let Some(p) = &b.entry.proof {
+            let _ = tlog::verify_inclusion(&b.entry.body, p);
+            if let Some(cp) = &p.checkpoint {
+                let _ = tlog::verify_checkpoint(cp, &b.entry.log_id, &key);
+            }
+        }
+        if let Material::Certificate { leaf, .. } = &b.material {
+            let _ = cert::identity(leaf);
+        }
+    }
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = tlog::verify_checkpoint(text, &[0; 32], &key);
+    }
+    let _ = body::parse("hashedrekord", "0.0.1", data);
+    let _ = body::parse("dsse", "0.0.1", data);
+}
+
 /// Verifies a Sigstore bundle for an artifact, offline, against a trusted root and a policy.
 /// `now` bounds the verified time (a log entry from the future is refused). Returns what was
 /// established, or the first step that failed (see [`AttestError`]).

@@ -155,6 +155,25 @@ pub(crate) fn verify_checkpoint(
             "the signature block must be non-empty and end with a newline",
         ));
     }
+    let mut lines = note.split('\n');
+    let origin = lines
+        .next()
+        .filter(|o| !o.is_empty())
+        .ok_or_else(|| bad("empty origin"))?;
+    let size = lines
+        .next()
+        .filter(|s| {
+            !s.is_empty()
+                && s.bytes().all(|b| b.is_ascii_digit())
+                && (s.len() == 1 || !s.starts_with('0'))
+        })
+        .and_then(|s| s.parse::<u64>().ok())
+        .ok_or_else(|| bad("the tree size line is not a decimal integer"))?;
+    let root = lines
+        .next()
+        .and_then(|r| base64::engine::general_purpose::STANDARD.decode(r).ok())
+        .and_then(|r| <[u8; 32]>::try_from(r.as_slice()).ok())
+        .ok_or_else(|| bad("the root hash line is not 32 bytes of base64"))?;
     let text = &envelope[..note.len() + 1];
     let hint = log_id
         .get(..4)
@@ -185,25 +204,6 @@ pub(crate) fn verify_checkpoint(
             "no signature by the log key (key hint = start of the log ID)",
         ));
     }
-    let mut lines = note.split('\n');
-    let origin = lines
-        .next()
-        .filter(|o| !o.is_empty())
-        .ok_or_else(|| bad("empty origin"))?;
-    let size = lines
-        .next()
-        .filter(|s| {
-            !s.is_empty()
-                && s.bytes().all(|b| b.is_ascii_digit())
-                && (s.len() == 1 || !s.starts_with('0'))
-        })
-        .and_then(|s| s.parse::<u64>().ok())
-        .ok_or_else(|| bad("the tree size line is not a decimal integer"))?;
-    let root = lines
-        .next()
-        .and_then(|r| base64::engine::general_purpose::STANDARD.decode(r).ok())
-        .and_then(|r| <[u8; 32]>::try_from(r.as_slice()).ok())
-        .ok_or_else(|| bad("the root hash line is not 32 bytes of base64"))?;
     Ok(Checkpoint {
         origin: origin.to_owned(),
         size,
