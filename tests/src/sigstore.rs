@@ -411,6 +411,8 @@ pub struct Spec {
     pub integrated_time: i64,
     /// DSSE: the subject digest (default: the artifact's).
     pub subject_sha256: Option<[u8; 32]>,
+    /// DSSE: the payload type (default in-toto).
+    pub payload_type: &'static str,
     /// DSSE: number of signatures in the envelope (default 1; extra ones repeat the first).
     pub dsse_signatures: usize,
     /// v0.1/v0.2: certificates after the leaf in `x509CertificateChain`: 0 none, 1 the
@@ -431,6 +433,7 @@ impl Spec {
             integrated_time: t,
             subject_sha256: None,
             dsse_signatures: 1,
+            payload_type: IN_TOTO,
             extra_chain: 0,
         }
     }
@@ -544,12 +547,11 @@ impl World {
         let digest = sha256(artifact);
         let (content_key, content, mut body) = if spec.dsse {
             let payload = statement(&spec.subject_sha256.unwrap_or(digest));
-            let sig = signer.sign(&pae(IN_TOTO, &payload));
+            let sig = signer.sign(&pae(spec.payload_type, &payload));
             let sigs: Vec<Value> = (0..spec.dsse_signatures)
                 .map(|_| json!({"sig": b64(&sig), "keyid": ""}))
                 .collect();
-            let envelope =
-                json!({"payload": b64(&payload), "payloadType": IN_TOTO, "signatures": sigs});
+            let envelope = json!({"payload": b64(&payload), "payloadType": spec.payload_type, "signatures": sigs});
             let body_sigs: Vec<Value> = (0..spec.dsse_signatures)
                 .map(|_| json!({"signature": b64(&sig), "verifier": b64(&verifier_pem)}))
                 .collect();
@@ -684,7 +686,9 @@ impl World {
             "{{\"body\":\"{}\",\"integratedTime\":{},\"logID\":\"{}\",\"logIndex\":{}}}",
             e["canonicalizedBody"].as_str().unwrap(),
             e["integratedTime"].as_str().unwrap(),
-            hex(&self.log_id()),
+            hex(&base64::engine::general_purpose::STANDARD
+                .decode(e["logId"]["keyId"].as_str().unwrap())
+                .unwrap()),
             e["logIndex"].as_str().unwrap()
         );
         let set = self.rekor.sign(payload.as_bytes());
@@ -892,12 +896,12 @@ pub fn cases() -> Vec<Case> {
         agrees(),
     );
     let closed = w.trusted_root(&RootWindows {
-        ca: (t - 100, Some(t)),
+        ca: (t, Some(t)),
         log: (t, Some(t)),
         root_only_ca: false,
     });
     push(
-        "CA and log windows end at the entry time (closed)",
+        "CA and log windows are exactly the entry time (closed)",
         make(&base),
         &closed,
         exact(),
@@ -1445,6 +1449,110 @@ pub fn cases() -> Vec<Case> {
         &root,
         exact(),
         Some("signature"),
+        agrees(),
+    );
+    // Rules without a case above.
+    {
+        let mut b = make(&base);
+        entry(&mut b)["logId"]["keyId"] = json!(b64(sha256(b"another log")));
+        w.resign_set(&mut b);
+        push(
+            "logId of no log in the trusted root",
+            b,
+            &root,
+            exact(),
+            Some("transparency log"),
+            agrees(),
+        );
+    }
+    push(
+        "DSSE payload type is not in-toto",
+        make(&Spec {
+            dsse: true,
+            payload_type: "text/plain",
+            ..base.clone()
+        }),
+        &root,
+        exact(),
+        Some("signature"),
+        agrees(),
+    );
+    push(
+        "keyless bundle verified with a key",
+        make(&base),
+        &root,
+        CasePolicy::Key(Some(EcKey::generate().public_pem())),
+        Some("input"),
+        Oracle::NotApplicable("sigstore-python verifies only certificate bundles"),
+    );
+    {
+        let mut b = make(&base);
+        let root_hash: [u8; 32] = base64::engine::general_purpose::STANDARD
+            .decode(
+                entry(&mut b)["inclusionProof"]["rootHash"]
+                    .as_str()
+                    .unwrap(),
+            )
+            .unwrap()
+            .try_into()
+            .unwrap();
+        entry(&mut b)["inclusionProof"]["checkpoint"]["envelope"] =
+            json!(w.checkpoint(9, &root_hash));
+        push(
+            "checkpoint names another tree size, same root",
+            b,
+            &root,
+            exact(),
+            Some("checkpoint"),
+            Oracle::Differs(
+                IDENTITY.to_owned(),
+                ISSUER.to_owned(),
+                "sigstore-python compares only the checkpoint's root hash with the proof, not its tree size",
+            ),
+        );
+    }
+    let mut two_sans = base.clone();
+    two_sans
+        .leaf
+        .sans
+        .push("https://other.example/identity".to_owned());
+    push(
+        "two SAN identities",
+        make(&two_sans),
+        &root,
+        exact(),
+        Some("identity"),
+        Oracle::Differs(
+            IDENTITY.to_owned(),
+            ISSUER.to_owned(),
+            "sigstore-python accepts when any SAN equals the identity",
+        ),
+    );
+    let mut disagree = base.clone();
+    disagree.leaf.issuer_v2 = Some("https://accounts.google.com".to_owned());
+    push(
+        "issuer extensions .1.8 and .1.1 disagree",
+        make(&disagree),
+        &root,
+        exact(),
+        Some("identity"),
+        Oracle::Differs(
+            IDENTITY.to_owned(),
+            ISSUER.to_owned(),
+            "sigstore-python's Identity policy reads only the legacy .1.1 extension",
+        ),
+    );
+    let mut repeated = base.clone();
+    repeated
+        .leaf
+        .claims
+        .push((14, "refs/heads/main".to_owned()));
+    push(
+        "a repeated certificate extension",
+        make(&repeated),
+        &root,
+        exact(),
+        Some("certificate"),
         agrees(),
     );
     for (name, dsse, step) in [
