@@ -49,6 +49,7 @@ fn now() -> i64 {
 fn verifying_key(alg: Algorithm, path: &str) -> VerifyingKey {
     if alg == Algorithm::HmacSha256 {
         VerifyingKey::hmac(&secret_from_base64(&std::fs::read_to_string(path).unwrap()).unwrap())
+            .unwrap()
     } else {
         VerifyingKey::from_pem(&std::fs::read(path).unwrap()).unwrap()
     }
@@ -116,12 +117,10 @@ fn python_and_pinset_verify_each_other() {
                 .into_iter()
                 .map(|c| Component::parse(c).unwrap())
                 .collect();
-            if let pinset::signing::message::Kind::Request { target, .. } = &msg.kind {
-                if let Some((name, _)) = target.query_pairs().next() {
-                    components.push(
-                        Component::parse(&format!("\"@query-param\";name=\"{name}\"")).unwrap(),
-                    );
-                }
+            if let Some(name) = msg.query().and_then(|q| q.split('&').next()) {
+                let name = name.split('=').next().unwrap_or(name);
+                components
+                    .push(Component::parse(&format!("\"@query-param\";name=\"{name}\"")).unwrap());
             }
             let spec = SignatureSpec::new(
                 "pinset",

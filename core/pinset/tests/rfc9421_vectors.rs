@@ -58,7 +58,8 @@ fn verifying_key(case: &Value) -> VerifyingKey {
     if alg == Algorithm::HmacSha256 {
         return VerifyingKey::hmac(
             &secret_from_base64(&std::fs::read_to_string(file).unwrap()).unwrap(),
-        );
+        )
+        .unwrap();
     }
     VerifyingKey::from_pem(&std::fs::read(file).unwrap()).unwrap()
 }

@@ -292,7 +292,7 @@ fn bad_signature_unknown_key_algorithm_confusion_and_tag() {
         Err(SigningError::AlgorithmMismatch(_))
     ));
     let hmac = KeyEntry {
-        key: signing::VerifyingKey::hmac(b"0123456789abcdef0123"),
+        key: signing::VerifyingKey::hmac(b"0123456789abcdef0123456789abcdef").unwrap(),
         allowed: vec![Algorithm::HmacSha256],
     };
     assert!(matches!(

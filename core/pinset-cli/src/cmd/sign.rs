@@ -4,8 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use pinset::signing::{
-    self, Algorithm, Component, DigestAlg, HttpMessage, KeySigner, ParamValue, SignatureSpec,
-    SigningKey,
+    self, Algorithm, DigestAlg, HttpMessage, KeySigner, ProfileOptions, SignatureSpec, SigningKey,
 };
 
 use crate::input::{CliError, now_secs, read_bounded};
@@ -18,7 +17,7 @@ pub struct Args {
     /// Private key PEM (PKCS#8, SEC1, PKCS#1, or PKCS#8 with the RSA-PSS OID).
     #[arg(long, conflicts_with = "secret", required_unless_present = "secret")]
     key: Option<PathBuf>,
-    /// HMAC secret: a file holding the key as base64 text.
+    /// HMAC secret: a file holding the key as base64 text (at least 32 bytes once decoded).
     #[arg(long)]
     secret: Option<PathBuf>,
     /// Algorithm (default: the key's own; RSA keys default to rsa-pss-sha512).
@@ -70,8 +69,9 @@ pub fn run(args: &Args) -> Result<ExitCode, CliError> {
         (None, Some(s)) => {
             let text = String::from_utf8_lossy(&read_bounded(s)?).into_owned();
             (
-                SigningKey::hmac(&signing::key::secret_from_base64(&text).map_err(err)?)
-                    .map_err(err)?,
+                signing::key::secret_from_base64(&text)
+                    .and_then(|secret| SigningKey::hmac(&secret))
+                    .map_err(|e| CliError(format!("{}: {e}", s.display())))?,
                 s,
             )
         }
@@ -85,53 +85,33 @@ pub fn run(args: &Args) -> Result<ExitCode, CliError> {
         .map_err(err)?;
     let signer = KeySigner::new(key, alg).map_err(err)?;
     let alg = signing::Signer::algorithm(&signer);
-    let mut digest = args
+    let digest = args
         .content_digest
         .as_deref()
         .map(str::parse::<DigestAlg>)
         .transpose()
         .map_err(err)?;
-    let spec = if let Some(raw) = &args.signature_params {
-        SignatureSpec::from_serialized(&args.label, raw).map_err(err)?
+    let (spec, digest) = if let Some(raw) = &args.signature_params {
+        (
+            SignatureSpec::from_serialized(&args.label, raw).map_err(err)?,
+            digest,
+        )
     } else {
-        let now = now_secs();
         let keyid = args.keyid.clone().unwrap_or_else(|| {
             key_path
                 .file_stem()
                 .map_or_else(|| "key".into(), |s| s.to_string_lossy().into_owned())
         });
-        if !msg.body.is_empty() && digest.is_none() {
-            digest = Some(DigestAlg::Sha256);
-        }
-        let mut spec = if args.components.is_empty() {
-            SignatureSpec::safe_default(&args.label, &msg, &keyid, alg, now).map_err(err)?
-        } else {
-            let comps = args
-                .components
-                .iter()
-                .map(|c| Component::parse(c))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(err)?;
-            let params = vec![
-                ("created".into(), ParamValue::Integer(now)),
-                (
-                    "nonce".into(),
-                    ParamValue::String(signing::random_nonce().map_err(err)?),
-                ),
-                ("keyid".into(), ParamValue::String(keyid)),
-                ("alg".into(), ParamValue::String(alg.name().into())),
-            ];
-            SignatureSpec::new(&args.label, comps, params).map_err(err)?
+        let options = ProfileOptions {
+            label: args.label.clone(),
+            keyid,
+            components: args.components.clone(),
+            created: now_secs(),
+            expires_in: args.expires_in,
+            tag: args.tag.clone(),
+            content_digest: digest,
         };
-        if let Some(s) = args.expires_in {
-            spec.params
-                .push(("expires".into(), ParamValue::Integer(now.saturating_add(s))));
-        }
-        if let Some(t) = &args.tag {
-            spec.params
-                .push(("tag".into(), ParamValue::String(t.clone())));
-        }
-        spec
+        SignatureSpec::profile(&msg, alg, &options).map_err(err)?
     };
     signing::sign(&mut msg, None, &spec, digest, &signer).map_err(err)?;
     use std::io::Write as _;

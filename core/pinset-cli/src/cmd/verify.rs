@@ -1,4 +1,5 @@
-//! `pinset verify REQUEST --key FILE|--secret FILE [--label L] [--max-age S] [--now UNIX] [--require C,…]`
+//! `pinset verify REQUEST --key FILE|--secret FILE [--label L] [--max-age S] [--now UNIX]
+//! [--require C,…] [--allow-unsigned-body]`
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -17,7 +18,8 @@ pub struct Args {
     /// Public key PEM (SPKI or PKCS#1), or a private key PEM.
     #[arg(long, conflicts_with = "secret", required_unless_present = "secret")]
     key: Option<PathBuf>,
-    /// HMAC secret: a file holding the key as base64 text.
+    /// HMAC secret: a file holding the key as base64 text (at least 32 bytes once decoded; an
+    /// empty or short secret is refused, it would let anyone forge a signature).
     #[arg(long)]
     secret: Option<PathBuf>,
     /// Verify only this label (default: every signature in the message must verify).
@@ -41,6 +43,11 @@ pub struct Args {
     /// Scheme of the target URI.
     #[arg(long, default_value = "https")]
     scheme: String,
+    /// Accept a signature that does not cover `content-digest` although the message has a body
+    /// (the RFC 9421 Appendix B examples, many peers). The body is then NOT verified, and the
+    /// output says so. Without this flag such a signature is refused.
+    #[arg(long)]
+    allow_unsigned_body: bool,
 }
 
 /// Verifies; exit 0 when every checked signature is valid, 1 with the reason otherwise.
@@ -51,8 +58,9 @@ pub fn run(args: &Args) -> Result<ExitCode, CliError> {
         (Some(k), _) => VerifyingKey::from_pem(&read_bounded(k)?).map_err(err)?,
         (None, Some(s)) => VerifyingKey::hmac(
             &signing::key::secret_from_base64(&String::from_utf8_lossy(&read_bounded(s)?))
-                .map_err(err)?,
-        ),
+                .map_err(|e| CliError(format!("{}: {e}", s.display())))?,
+        )
+        .map_err(err)?,
         (None, None) => return Err(CliError("--key or --secret is required".into())),
     };
     let allowed = args
@@ -66,6 +74,7 @@ pub fn run(args: &Args) -> Result<ExitCode, CliError> {
         max_age: Some(args.max_age),
         expected_tag: args.tag.clone(),
         label: args.label.clone(),
+        require_digest_for_body: !args.allow_unsigned_body,
         ..VerifyPolicy::default()
     };
     let nonces = MemoryNonceStore::new(1024);
@@ -79,8 +88,18 @@ pub fn run(args: &Args) -> Result<ExitCode, CliError> {
     ) {
         Ok(verified) => {
             for v in verified {
+                let body_note = if !msg.body.is_empty()
+                    && !v.covered.iter().any(|c| c == "\"content-digest\"")
+                {
+                    format!(
+                        "; body NOT covered: its {} bytes are unverified (--allow-unsigned-body)",
+                        msg.body.len()
+                    )
+                } else {
+                    String::new()
+                };
                 println!(
-                    "valid: {} (alg {}, keyid {}, covers {})",
+                    "valid: {} (alg {}, keyid {}, covers {}){body_note}",
                     v.label,
                     v.alg,
                     v.keyid.as_deref().unwrap_or("-"),

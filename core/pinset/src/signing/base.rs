@@ -5,7 +5,7 @@ use base64::engine::general_purpose::STANDARD;
 use sfv::{BareItem, Dictionary, FieldType as _, InnerList, Item, List, ListEntry, Parser};
 
 use super::SigningError;
-use super::message::{HttpMessage, Kind, is_safe_value};
+use super::message::{HttpMessage, Kind, is_safe_value, trim_ows};
 
 /// One covered component: a name (`@method`, `content-type`) and its parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -209,13 +209,13 @@ fn component_value(msg: &HttpMessage, c: &Component) -> Result<String, SigningEr
         if c.bs {
             return Ok(lines
                 .iter()
-                .map(|l| format!(":{}:", STANDARD.encode(l.trim().as_bytes())))
+                .map(|l| format!(":{}:", STANDARD.encode(trim_ows(l).as_bytes())))
                 .collect::<Vec<_>>()
                 .join(", "));
         }
         let joined = lines
             .iter()
-            .map(|l| l.trim())
+            .map(|l| trim_ows(l))
             .collect::<Vec<_>>()
             .join(", ");
         if let Some(key) = &c.key {
@@ -237,49 +237,64 @@ fn component_value(msg: &HttpMessage, c: &Component) -> Result<String, SigningEr
         }
         return Ok(joined);
     }
+    let request = |v: Option<String>| v.ok_or_else(missing);
     match (&msg.kind, c.name.as_str()) {
         (Kind::Request { method, .. }, "@method") => Ok(method.clone()),
-        (Kind::Request { target, .. }, "@target-uri") => Ok(target.as_str().to_owned()),
-        (Kind::Request { target, .. }, "@authority") => Ok(authority(target)),
-        (Kind::Request { target, .. }, "@scheme") => Ok(target.scheme().to_ascii_lowercase()),
+        (Kind::Request { .. }, "@target-uri") => request(msg.target_uri()),
+        (
+            Kind::Request {
+                scheme, authority, ..
+            },
+            "@authority",
+        ) => Ok(normalized_authority(scheme, authority)),
+        (Kind::Request { scheme, .. }, "@scheme") => Ok(scheme.to_ascii_lowercase()),
         (Kind::Request { request_target, .. }, "@request-target") => Ok(request_target.clone()),
-        (Kind::Request { target, .. }, "@path") => Ok(if target.path().is_empty() {
-            "/".into()
-        } else {
-            target.path().to_owned()
-        }),
-        (Kind::Request { target, .. }, "@query") => {
-            Ok(format!("?{}", target.query().unwrap_or("")))
-        }
-        (Kind::Request { target, .. }, "@query-param") => {
-            query_param(target, c.param_name.as_deref().unwrap_or(""), c)
-        }
+        (Kind::Request { .. }, "@path") => request(msg.path().map(str::to_owned)),
+        (Kind::Request { .. }, "@query") => Ok(format!("?{}", msg.query().unwrap_or(""))),
+        (Kind::Request { .. }, "@query-param") => query_param(
+            msg.query().unwrap_or(""),
+            c.param_name.as_deref().unwrap_or(""),
+            c,
+        ),
         (Kind::Response { status }, "@status") => Ok(status.to_string()),
         _ => Err(missing()),
     }
 }
 
-/// `@authority`: host (lowercase) plus the port when it is not the scheme's default.
-fn authority(u: &url::Url) -> String {
-    let host = u.host_str().unwrap_or("").to_ascii_lowercase();
-    match u.port() {
-        Some(p) => format!("{host}:{p}"),
-        None => host,
+/// `@authority` (RFC 9421 §2.2.3, RFC 9110 §4.2.3): the host lowercased and the scheme's default
+/// port (or an empty port) omitted; nothing else is changed.
+fn normalized_authority(scheme: &str, authority: &str) -> String {
+    let lower = authority.to_ascii_lowercase();
+    let (host, port) = match lower.rfind(':') {
+        Some(i) if !lower[i..].contains(']') => (&lower[..i], Some(&lower[i + 1..])),
+        _ => (lower.as_str(), None),
+    };
+    let default = match scheme {
+        "https" => Some("443"),
+        "http" => Some("80"),
+        _ => None,
+    };
+    match port {
+        Some(p) if p.is_empty() || Some(p) == default => host.to_owned(),
+        _ => lower.clone(),
     }
 }
 
-fn query_param(u: &url::Url, name: &str, c: &Component) -> Result<String, SigningError> {
-    let mut found = u
-        .query_pairs()
-        .filter(|(k, _)| k == name)
+/// `@query-param` (RFC 9421 §2.2.8): the query is parsed as `application/x-www-form-urlencoded`
+/// (the only decoding §2.2.8 prescribes); a parameter matches when its re-encoded name equals
+/// `name`, and its value is re-encoded the same way.
+fn query_param(query: &str, name: &str, c: &Component) -> Result<String, SigningError> {
+    let mut found = url::form_urlencoded::parse(query.as_bytes())
+        .filter(|(k, _)| percent_encode_component(k) == name)
         .map(|(_, v)| v.into_owned());
     let value = found
         .next()
         .ok_or_else(|| SigningError::MissingComponent(c.serialized.clone()))?;
     if found.next().is_some() {
-        // RFC 9421 2.2.8: a parameter that repeats cannot be signed unambiguously this way.
+        // A parameter that repeats cannot be signed unambiguously this way (the peers refuse
+        // it too); cover `@query` instead.
         return Err(SigningError::Component(format!(
-            "{}: query parameter occurs more than once",
+            "{}: query parameter occurs more than once (cover @query instead)",
             c.serialized
         )));
     }

@@ -70,8 +70,25 @@ impl FromStr for Algorithm {
 enum Private {
     Ed25519(Ed25519KeyPair),
     Ecdsa(EcdsaKeyPair, Algorithm),
-    Rsa(RsaKeyPair),
+    /// The flag: the key carries the id-RSASSA-PSS OID, so it is for PSS only (RFC 4055 §1.2).
+    Rsa(RsaKeyPair, bool),
     Hmac(ring::hmac::Key, Vec<u8>),
+}
+
+/// The shortest HMAC-SHA256 key accepted for signing and verifying: 32 bytes, the hash's output
+/// length (RFC 2104 §3: keys shorter than that are strongly discouraged). An empty or short
+/// secret (a missing file, a typo) would let anyone who can guess it forge signatures.
+pub const MIN_HMAC_KEY_BYTES: usize = 32;
+
+fn check_hmac_key(secret: &[u8]) -> Result<(), SigningError> {
+    if secret.len() < MIN_HMAC_KEY_BYTES {
+        return Err(key_err(format!(
+            "HMAC key is {} bytes; at least {MIN_HMAC_KEY_BYTES} are required (RFC 2104 §3: no \
+             shorter than the SHA-256 output), since a short or empty key lets others forge signatures",
+            secret.len()
+        )));
+    }
+    Ok(())
 }
 
 /// A private (or shared HMAC) key able to sign.
@@ -128,17 +145,15 @@ impl SigningKey {
                 key_err("no PRIVATE KEY, EC PRIVATE KEY or RSA PRIVATE KEY block found")
             })?;
         match kind {
-            SectionKind::RsaPrivateKey => Self::rsa_pkcs1(&der),
+            SectionKind::RsaPrivateKey => Self::rsa_pkcs1(&der, false),
             SectionKind::EcPrivateKey => Self::sec1(&der),
             _ => Self::pkcs8(&der),
         }
     }
 
-    /// A shared HMAC-SHA256 secret (raw bytes).
+    /// A shared HMAC-SHA256 secret (raw bytes, at least [`MIN_HMAC_KEY_BYTES`]).
     pub fn hmac(secret: &[u8]) -> Result<Self, SigningError> {
-        if secret.len() < 16 {
-            return Err(key_err("HMAC secret shorter than 16 bytes"));
-        }
+        check_hmac_key(secret)?;
         Ok(Self {
             inner: Private::Hmac(
                 ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret),
@@ -148,14 +163,14 @@ impl SigningKey {
         })
     }
 
-    fn rsa_pkcs1(der: &[u8]) -> Result<Self, SigningError> {
+    fn rsa_pkcs1(der: &[u8], pss_only: bool) -> Result<Self, SigningError> {
         let kp = RsaKeyPair::from_der(der).map_err(|e| {
             key_err(format!(
                 "RSA key rejected ({e}): ring requires 2048-8192-bit keys with balanced primes (p and q of n/2 bits each)"
             ))
         })?;
         Ok(Self {
-            inner: Private::Rsa(kp),
+            inner: Private::Rsa(kp, pss_only),
             default_alg: Algorithm::RsaPssSha512,
         })
     }
@@ -199,7 +214,7 @@ impl SigningKey {
         if oid == OID_RSA || oid == OID_RSA_PSS {
             // The inner octets are a PKCS#1 RSAPrivateKey for both OIDs; ring's PKCS#8 reader only
             // knows rsaEncryption, so go through PKCS#1 for the RSA-PSS form (the RFC's own key).
-            return Self::rsa_pkcs1(info.private_key);
+            return Self::rsa_pkcs1(info.private_key, oid == OID_RSA_PSS);
         }
         Err(key_err(format!(
             "unsupported key algorithm OID {}",
@@ -245,7 +260,10 @@ impl SigningKey {
         match &self.inner {
             Private::Ed25519(_) => alg == Algorithm::Ed25519,
             Private::Ecdsa(_, a) => alg == *a,
-            Private::Rsa(_) => matches!(alg, Algorithm::RsaPssSha512 | Algorithm::RsaV15Sha256),
+            Private::Rsa(_, true) => alg == Algorithm::RsaPssSha512,
+            Private::Rsa(_, false) => {
+                matches!(alg, Algorithm::RsaPssSha512 | Algorithm::RsaV15Sha256)
+            }
             Private::Hmac(..) => alg == Algorithm::HmacSha256,
         }
     }
@@ -265,7 +283,7 @@ impl SigningKey {
                 .sign(&rng, data)
                 .map(|s| s.as_ref().to_vec())
                 .map_err(|_| key_err("ECDSA signing failed")),
-            Private::Rsa(kp) => {
+            Private::Rsa(kp, _) => {
                 let padding: &'static dyn signature::RsaEncoding = if alg == Algorithm::RsaPssSha512
                 {
                     &signature::RSA_PSS_SHA512
@@ -288,9 +306,13 @@ impl SigningKey {
                 VerifyingKey::public(Algorithm::Ed25519, kp.public_key().as_ref().to_vec())
             }
             Private::Ecdsa(kp, a) => VerifyingKey::public(*a, kp.public_key().as_ref().to_vec()),
-            Private::Rsa(kp) => {
-                VerifyingKey::public(Algorithm::RsaPssSha512, kp.public_key().as_ref().to_vec())
-            }
+            Private::Rsa(kp, pss_only) => VerifyingKey {
+                kind: KeyKind::Public {
+                    family: Algorithm::RsaPssSha512,
+                    bytes: kp.public_key().as_ref().to_vec(),
+                    pss_only: *pss_only,
+                },
+            },
             Private::Hmac(_, secret) => VerifyingKey {
                 kind: KeyKind::Hmac(secret.clone()),
             },
@@ -304,6 +326,8 @@ enum KeyKind {
     Public {
         family: Algorithm,
         bytes: Vec<u8>,
+        /// An id-RSASSA-PSS key: PSS only, never PKCS#1 v1.5 (RFC 4055 §1.2).
+        pss_only: bool,
     },
     Hmac(Vec<u8>),
 }
@@ -326,15 +350,21 @@ impl fmt::Debug for VerifyingKey {
 impl VerifyingKey {
     fn public(family: Algorithm, bytes: Vec<u8>) -> Self {
         Self {
-            kind: KeyKind::Public { family, bytes },
+            kind: KeyKind::Public {
+                family,
+                bytes,
+                pss_only: false,
+            },
         }
     }
 
-    /// A shared HMAC secret.
-    pub fn hmac(secret: &[u8]) -> Self {
-        Self {
+    /// A shared HMAC secret (at least [`MIN_HMAC_KEY_BYTES`]: the same minimum as signing, so
+    /// an empty or short secret cannot verify a signature anyone could have made).
+    pub fn hmac(secret: &[u8]) -> Result<Self, SigningError> {
+        check_hmac_key(secret)?;
+        Ok(Self {
             kind: KeyKind::Hmac(secret.to_vec()),
-        }
+        })
     }
 
     /// Loads a public key from PEM (`PUBLIC KEY` SPKI, `RSA PUBLIC KEY` PKCS#1), or derives it
@@ -360,6 +390,7 @@ impl VerifyingKey {
             .map_err(|e| key_err(format!("SPKI: {e}")))?;
         let bytes = spki.subject_public_key.raw_bytes().to_vec();
         let oid = spki.algorithm.oid.as_bytes();
+        let pss_only = oid == OID_RSA_PSS;
         let family = if oid == OID_ED25519 {
             Algorithm::Ed25519
         } else if oid == OID_RSA || oid == OID_RSA_PSS {
@@ -380,13 +411,24 @@ impl VerifyingKey {
                 spki.algorithm.oid
             )));
         };
-        Ok(Self::public(family, bytes))
+        Ok(Self {
+            kind: KeyKind::Public {
+                family,
+                bytes,
+                pss_only,
+            },
+        })
     }
 
     /// Whether this key can verify `alg` (key type vs algorithm: prevents algorithm confusion).
     pub fn supports(&self, alg: Algorithm) -> bool {
         match &self.kind {
             KeyKind::Hmac(_) => alg == Algorithm::HmacSha256,
+            KeyKind::Public {
+                family: Algorithm::RsaPssSha512,
+                pss_only: true,
+                ..
+            } => alg == Algorithm::RsaPssSha512,
             KeyKind::Public {
                 family: Algorithm::RsaPssSha512,
                 ..
@@ -460,10 +502,17 @@ fn pem_block(pem: &[u8], label: &str) -> Result<Option<Vec<u8>>, SigningError> {
         .map_err(|e| key_err(format!("PEM {label}: {e}")))
 }
 
-/// Loads an HMAC secret written as base64 text (`--secret FILE`).
+/// Loads an HMAC secret written as base64 text (`--secret FILE`); surrounding whitespace (a
+/// trailing newline) is ignored. Empty text is an error, not an empty key.
 pub fn secret_from_base64(text: &str) -> Result<Vec<u8>, SigningError> {
     use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD
-        .decode(text.trim())
-        .map_err(|e| key_err(format!("secret is not base64: {e}")))
+    let text = text.trim_matches([' ', '\t', '\r', '\n']);
+    if text.is_empty() {
+        return Err(key_err("the HMAC secret is empty"));
+    }
+    let secret = base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .map_err(|e| key_err(format!("secret is not base64: {e}")))?;
+    check_hmac_key(&secret)?;
+    Ok(secret)
 }

@@ -1,6 +1,7 @@
 //! HTTP Message Signatures (RFC 9421) with Content-Digest (RFC 9530).
 //!
-//! - [`message`]: the message model (explicit target URI) and a strict HTTP/1.1 parser.
+//! - [`message`]: the message model (components as received) and a strict HTTP/1.1 parser,
+//!   framed per RFC 9112 §6 (one set of framing rules for the wire and for explicit bodies).
 //! - [`base`]: component identifiers and the signature base.
 //! - [`key`]: the six algorithms over ring; PKCS#8 / SEC1 / PKCS#1 / RSA-PSS-OID keys.
 //! - [`verify`]: verification with a policy as data, nonce replay store.
@@ -16,12 +17,13 @@ use sfv::{
 };
 
 pub mod base;
+mod framing;
 pub mod key;
 pub mod message;
 pub mod verify;
 
 pub use base::Component;
-pub use key::{Algorithm, SigningKey, VerifyingKey};
+pub use key::{Algorithm, MIN_HMAC_KEY_BYTES, SigningKey, VerifyingKey};
 pub use message::HttpMessage;
 pub use verify::{KeyResolver, MemoryNonceStore, NonceStore, Verified, VerifyPolicy};
 
@@ -211,6 +213,26 @@ pub fn check_content_digest(value: &str, body: &[u8]) -> Result<(), SigningError
     Ok(())
 }
 
+/// What [`SignatureSpec::profile`] needs besides the message and the algorithm.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProfileOptions {
+    /// The signature label.
+    pub label: String,
+    /// The `keyid` parameter.
+    pub keyid: String,
+    /// Components to cover (serialized identifiers or bare names); empty = the safe default
+    /// (`@method @target-uri`, `content-type` when present, `content-digest` with a body).
+    pub components: Vec<String>,
+    /// `created` (Unix seconds).
+    pub created: i64,
+    /// Adds `expires` = `created` + this many seconds.
+    pub expires_in: Option<i64>,
+    /// An application `tag`.
+    pub tag: Option<String>,
+    /// The Content-Digest algorithm (default `sha-256` when there is a body).
+    pub content_digest: Option<DigestAlg>,
+}
+
 /// A signature parameter value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ParamValue {
@@ -308,6 +330,49 @@ impl SignatureSpec {
                 ("alg".into(), ParamValue::String(alg.name().to_owned())),
             ],
         )
+    }
+
+    /// The signing profile every surface uses (the CLI's ergonomic form, the FFI): the safe
+    /// default components or the caller's, then `created`, a random `nonce`, `keyid`, `alg`,
+    /// and `expires` / `tag` when asked for. Content-Digest is added whenever there is a body
+    /// (`sha-256` unless the caller names one); the returned digest goes to [`sign`].
+    pub fn profile(
+        msg: &HttpMessage,
+        alg: Algorithm,
+        options: &ProfileOptions,
+    ) -> Result<(Self, Option<DigestAlg>), SigningError> {
+        let now = options.created;
+        let mut spec = if options.components.is_empty() {
+            Self::safe_default(&options.label, msg, &options.keyid, alg, now)?
+        } else {
+            let components = options
+                .components
+                .iter()
+                .map(|c| Component::parse(c))
+                .collect::<Result<Vec<_>, _>>()?;
+            Self::new(
+                &options.label,
+                components,
+                vec![
+                    ("created".into(), ParamValue::Integer(now)),
+                    ("nonce".into(), ParamValue::String(random_nonce()?)),
+                    ("keyid".into(), ParamValue::String(options.keyid.clone())),
+                    ("alg".into(), ParamValue::String(alg.name().to_owned())),
+                ],
+            )?
+        };
+        if let Some(s) = options.expires_in {
+            spec.params
+                .push(("expires".into(), ParamValue::Integer(now.saturating_add(s))));
+        }
+        if let Some(t) = &options.tag {
+            spec.params
+                .push(("tag".into(), ParamValue::String(t.clone())));
+        }
+        let digest = options
+            .content_digest
+            .or((!msg.body.is_empty()).then_some(DigestAlg::Sha256));
+        Ok((spec, digest))
     }
 
     /// The serialized inner list with parameters (the `@signature-params` value).
@@ -417,13 +482,15 @@ impl PreparedSignature {
     }
 }
 
-/// Step one of two: optionally adds `Content-Digest`, then builds the signature base.
+/// Step one of two: checks the message's framing ([`HttpMessage::check_framing`]),
+/// optionally adds `Content-Digest`, then builds the signature base.
 pub fn prepare(
     msg: &mut HttpMessage,
     related_request: Option<&HttpMessage>,
     spec: &SignatureSpec,
     digest: Option<DigestAlg>,
 ) -> Result<PreparedSignature, SigningError> {
+    msg.check_framing()?;
     if let Some(alg) = digest {
         msg.remove_field("content-digest");
         let value = content_digest(alg, &msg.body);

@@ -156,7 +156,9 @@ pub struct Verified {
     pub covered: Vec<String>,
 }
 
-/// Verifies the signatures of `msg` (all labels, or `policy.label`). Fails if any fails.
+/// Verifies the signatures of `msg` (all labels, or `policy.label`). Fails if any fails, and
+/// before any of them when the message's framing is inconsistent
+/// ([`HttpMessage::check_framing`]): the body verified must be the body a server frames.
 pub fn verify(
     msg: &HttpMessage,
     related_request: Option<&HttpMessage>,
@@ -165,6 +167,10 @@ pub fn verify(
     nonces: Option<&dyn NonceStore>,
     now: i64,
 ) -> Result<Vec<Verified>, SigningError> {
+    msg.check_framing()?;
+    if let Some(r) = related_request {
+        r.check_framing()?;
+    }
     let input = msg
         .field_values("signature-input")
         .collect::<Vec<_>>()
