@@ -1451,6 +1451,31 @@ pub fn cases() -> Vec<Case> {
         Some("signature"),
         agrees(),
     );
+    push(
+        "dsse body records another signature",
+        w.make(
+            ARTIFACT,
+            &Spec {
+                dsse: true,
+                ..base.clone()
+            },
+            |body| {
+                let s = body["spec"]["signatures"][0]["signature"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned();
+                let mut raw = base64::engine::general_purpose::STANDARD.decode(s).unwrap();
+                let last = raw.len() - 1;
+                raw[last] ^= 1;
+                body["spec"]["signatures"][0]["signature"] = json!(b64(&raw));
+            },
+        )
+        .bundle,
+        &root,
+        exact(),
+        Some("log entry body"),
+        agrees(),
+    );
     // Rules without a case above.
     {
         let mut b = make(&base);
