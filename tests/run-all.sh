@@ -14,5 +14,8 @@ cargo build --locked --release --bin pinset
 cargo test --workspace --locked
 echo "== generated OkHttp pinner against real OkHttp (Maven)"
 bash tests/okhttp-generated/run.sh
+echo "== platform oracles: real OkHttp 4.12.0 and 5.5.1, the AOSP NSC parser under Robolectric (import/generate)"
+bash tests/okhttp-oracle/run.sh
+bash tests/android-nsc/run.sh
 echo "== Kotlin SDK on the host JVM and the Swift checks possible on Linux"
 bash scripts/bindings-test.sh

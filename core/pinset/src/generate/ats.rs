@@ -37,6 +37,13 @@ fn text(w: &mut W, name: &str, value: &str) -> Result<(), GenerateError> {
     close(w, name)
 }
 
+/// True when `host` is exactly one label under `parent`.
+fn one_label_under(host: &str, parent: &str) -> bool {
+    host.strip_suffix(parent)
+        .and_then(|l| l.strip_suffix('.'))
+        .is_some_and(|l| !l.is_empty() && !l.contains('.'))
+}
+
 /// Generates the plist fragment.
 pub fn generate(m: &Manifest) -> Result<Output, GenerateError> {
     let mut out = Output {
@@ -92,10 +99,19 @@ pub fn generate(m: &Manifest) -> Result<Output, GenerateError> {
             continue;
         }
         if !rule.enforce {
-            out.weaknesses.push(format!(
-                "'{}' is report-only: ATS cannot report, so it is not pinned on iOS",
-                rule.name
-            ));
+            // Leaving it out of NSPinnedDomains does not unpin it when an enforced parent's
+            // one-label NSIncludesSubdomains covers it: iOS then enforces the parent's pins.
+            match parent_of(m, rule).filter(|p| p.enforce && !p.is_exemption() && one_label_under(&rule.name, &p.name)) {
+                Some(p) => out.notes.push(format!(
+                    "'{}' is report-only, but iOS enforces the pins of its parent '{}' on it (NSIncludesSubdomains): \
+                     stricter than the manifest",
+                    rule.name, p.name
+                )),
+                None => out.weaknesses.push(format!(
+                    "'{}' is report-only: ATS cannot report, so it is not pinned on iOS",
+                    rule.name
+                )),
+            }
             continue;
         }
         if rule.include_subdomains {

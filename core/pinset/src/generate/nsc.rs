@@ -5,6 +5,11 @@
 //! NSC but not in the manifest, so a child always states its own: an exemption or a
 //! report-only child under a pinned parent gets an empty `<pin-set/>`, and trust anchors are
 //! written whenever they differ from what would be inherited.
+//!
+//! Every `<certificates>` carries `overridePins="false"`: Android defaults it to `true` inside
+//! `debug-overrides`, where a debuggable build would otherwise let the debug CA skip every
+//! pin-set. Each PEM file gets its own `@raw/` resource name (two `corp.pem` in different
+//! folders are disambiguated, never merged into one resource).
 
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
@@ -53,14 +58,70 @@ fn text_element(
     end(w, name)
 }
 
-fn anchors(w: &mut W, list: &[TrustAnchor], out: &mut Output) -> Result<(), GenerateError> {
+/// `res/raw` names, unique per generated file: path → name.
+struct RawNames(Vec<(String, String)>);
+
+impl RawNames {
+    fn new(m: &Manifest) -> Self {
+        let mut names: Vec<(String, String)> = Vec::new();
+        let paths = m.domains.iter().flat_map(|d| d.trust_anchors.iter()).chain(
+            m.debug_overrides
+                .iter()
+                .flat_map(|d| d.trust_anchors.iter()),
+        );
+        for a in paths {
+            let TrustAnchor::Pem { path, .. } = a else {
+                continue;
+            };
+            if names.iter().any(|(p, _)| p == path) {
+                continue;
+            }
+            let taken = |n: &str| names.iter().any(|(_, t)| t == n);
+            // The file name; on a collision the whole path; then a counter.
+            let mut name = raw_resource_name(path);
+            if taken(&name) {
+                name = raw_resource_name(&path.replace(['/', '\\', '.'], "_"));
+            }
+            let base = name.clone();
+            let mut k = 2;
+            while taken(&name) {
+                name = format!("{base}_{k}");
+                k += 1;
+            }
+            names.push((path.clone(), name));
+        }
+        Self(names)
+    }
+
+    fn get(&self, path: &str) -> String {
+        self.0
+            .iter()
+            .find(|(p, _)| p == path)
+            .map_or_else(|| raw_resource_name(path), |(_, n)| n.clone())
+    }
+}
+
+fn anchors(
+    w: &mut W,
+    list: &[TrustAnchor],
+    names: &RawNames,
+    out: &mut Output,
+) -> Result<(), GenerateError> {
     start(w, "trust-anchors", &[])?;
     for a in list {
         match a {
-            TrustAnchor::System => empty(w, "certificates", &[("src", "system")])?,
+            TrustAnchor::System => empty(
+                w,
+                "certificates",
+                &[("src", "system"), ("overridePins", "false")],
+            )?,
             TrustAnchor::Pem { path, .. } => {
-                let res = raw_resource_name(path);
-                empty(w, "certificates", &[("src", &format!("@raw/{res}"))])?;
+                let res = names.get(path);
+                empty(
+                    w,
+                    "certificates",
+                    &[("src", &format!("@raw/{res}")), ("overridePins", "false")],
+                )?;
                 let entry = (format!("res/raw/{res}.pem"), path.clone());
                 if !out.extra_files.contains(&entry) {
                     out.extra_files.push(entry);
@@ -85,20 +146,22 @@ pub fn generate(m: &Manifest) -> Result<Output, GenerateError> {
     w.write_event(Event::Comment(BytesText::new(&format!(" {} ", header(m)))))
         .map_err(io)?;
     start(&mut w, "network-security-config", &[])?;
+    let names = RawNames::new(m);
     for rule in m.domains.iter().filter(|r| parent_of(m, r).is_none()) {
-        write_rule(&mut w, m, rule, None, &mut out)?;
+        write_rule(&mut w, m, rule, None, &names, &mut out)?;
     }
     if let Some(d) = &m.debug_overrides {
         start(&mut w, "debug-overrides", &[])?;
-        anchors(&mut w, &d.trust_anchors, &mut out)?;
+        anchors(&mut w, &d.trust_anchors, &names, &mut out)?;
         end(&mut w, "debug-overrides")?;
         out.notes.push("debug-overrides: the debug CAs are trusted only in debuggable builds (android:debuggable)".into());
     }
     end(&mut w, "network-security-config")?;
     if m.domains.iter().any(|r| r.expires.is_some()) {
-        out.weaknesses.push(
+        // A date moved by hours, on the device owner's own clock: not something an attacker gains.
+        out.notes.push(
             "pin-set expiration is evaluated by Android in the device's local time zone, not at 00:00 UTC: \
-             pins may stop being enforced up to 14 hours earlier than the manifest says"
+             pins may stop being enforced up to 14 hours earlier (or 12 hours later) than the manifest says"
                 .into(),
         );
     }
@@ -119,6 +182,7 @@ fn write_rule(
     m: &Manifest,
     rule: &DomainRule,
     parent: Option<&DomainRule>,
+    names: &RawNames,
     out: &mut Output,
 ) -> Result<(), GenerateError> {
     if crate::host::is_ip_literal(&rule.name) {
@@ -137,7 +201,7 @@ fn write_rule(
     let own = effective_anchors(rule);
     let inherited = parent.map_or_else(|| vec![TrustAnchor::System], effective_anchors);
     if own != inherited {
-        anchors(w, &own, out)?;
+        anchors(w, &own, names, out)?;
     }
     if rule.is_exemption() {
         empty(w, "pin-set", &[])?;
@@ -167,7 +231,7 @@ fn write_rule(
         .iter()
         .filter(|c| parent_of(m, c).is_some_and(|p| p.name == rule.name))
     {
-        write_rule(w, m, child, Some(rule), out)?;
+        write_rule(w, m, child, Some(rule), names, out)?;
     }
     end(w, "domain-config")
 }

@@ -1,0 +1,99 @@
+//! Generators: what each writes is weaker only where it says so (`weaknesses`, which need
+//! `--allow-weaker`) and differs otherwise only in stated notes. Android's own parser reads
+//! every generated NSC in `tests/android-nsc`; these tests pin the generator's side.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use pinset::Manifest;
+use pinset::generate::{ats, nsc};
+
+const A: &str = "sha256/ypeBEsobvcr6wjGzmiPcTaeG7/gUfE5yuYB3ha/uSLs=";
+const B: &str = "sha256/PiPoFgA5WUoziU9lZOGxNIu9egCI1CxKy3PurtWcAJ0=";
+const C: &str = "sha256/Ln0sA6lQeuJl7PW1NWiFpTOTogKdJBOUmXJloaJa78Y=";
+
+fn manifest(src: &str) -> Manifest {
+    Manifest::parse(src, None).unwrap().manifest
+}
+
+#[test]
+fn nsc_debug_override_anchors_never_skip_pins() {
+    // Inside <debug-overrides> Android defaults overridePins to true.
+    let m = manifest(&format!(
+        "version = 1\n[[domain]]\nname = \"api.example.com\"\npins = [\"{A}\", \"{B}\"]\n\
+         trust_anchors = [\"system\", \"certs/corp.pem\"]\n[debug_overrides]\ntrust_anchors = [\"certs/debug.pem\"]\n"
+    ));
+    let out = nsc::generate(&m).unwrap();
+    let certs: Vec<&str> = out
+        .text
+        .lines()
+        .filter(|l| l.contains("<certificates"))
+        .collect();
+    assert_eq!(certs.len(), 3, "{}", out.text);
+    for l in certs {
+        assert!(l.contains("overridePins=\"false\""), "{l}");
+    }
+}
+
+#[test]
+fn nsc_anchor_resource_names_are_unique_per_file() {
+    let m = manifest(&format!(
+        "version = 1\n[[domain]]\nname = \"a.example\"\npins = [\"{A}\", \"{B}\"]\ntrust_anchors = [\"one/corp.pem\"]\n\
+         [[domain]]\nname = \"b.example\"\npins = [\"{A}\", \"{B}\"]\ntrust_anchors = [\"two/corp.pem\"]\n"
+    ));
+    let out = nsc::generate(&m).unwrap();
+    let dests: Vec<&str> = out.extra_files.iter().map(|(d, _)| d.as_str()).collect();
+    assert_eq!(dests.len(), 2, "{:?}", out.extra_files);
+    assert_ne!(dests[0], dests[1], "two CAs merged into one resource");
+    for (dest, src) in &out.extra_files {
+        let res = dest.trim_start_matches("res/raw/").trim_end_matches(".pem");
+        assert!(
+            out.text.contains(&format!("@raw/{res}\"")),
+            "{src} -> {dest}"
+        );
+    }
+}
+
+#[test]
+fn nsc_local_time_expiry_is_a_note_not_a_weakness() {
+    let m = manifest(&format!(
+        "version = 1\n[[domain]]\nname = \"a.example\"\npins = [\"{A}\", \"{B}\"]\nexpires = \"2027-06-01\"\n"
+    ));
+    let out = nsc::generate(&m).unwrap();
+    assert!(out.weaknesses.is_empty(), "{:?}", out.weaknesses);
+    assert!(
+        out.notes.iter().any(|n| n.contains("local time zone")),
+        "{:?}",
+        out.notes
+    );
+}
+
+#[test]
+fn ats_report_only_child_of_an_enforced_parent_is_stricter_not_unpinned() {
+    let m = manifest(&format!(
+        "version = 1\n[[domain]]\nname = \"example.com\"\ninclude_subdomains = true\npins = [\"{A}\", \"{B}\"]\n\
+         [[domain]]\nname = \"api.example.com\"\nenforce = false\npins = [\"{A}\", \"{C}\"]\n\
+         [[domain]]\nname = \"deep.api.example.com\"\nenforce = false\npins = [\"{A}\", \"{C}\"]\n"
+    ));
+    let out = ats::generate(&m).unwrap();
+    assert!(
+        !out.weaknesses
+            .iter()
+            .any(|w| w.contains("'api.example.com' is report-only")),
+        "{:?}",
+        out.weaknesses
+    );
+    assert!(
+        out.notes
+            .iter()
+            .any(|n| n.contains("'api.example.com'") && n.contains("stricter")),
+        "{:?}",
+        out.notes
+    );
+    // Two labels down, ATS's one-label NSIncludesSubdomains does not reach: really unpinned.
+    assert!(
+        out.weaknesses
+            .iter()
+            .any(|w| w.contains("'deep.api.example.com' is report-only")),
+        "{:?}",
+        out.weaknesses
+    );
+}
