@@ -1,0 +1,343 @@
+//! The `Pinset` object: a loaded manifest, its pin checks and its report sink.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use pinset::pin::PinCache;
+use pinset::{Decision, Manifest, Pin, Policy};
+
+use crate::PinsetError;
+
+/// The pin decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum DecisionKind {
+    /// A certificate of the validated chain matched a pin.
+    Trusted,
+    /// No rule covers the host.
+    NotPinned,
+    /// The host is exempted from a parent rule.
+    Exempt,
+    /// The rule's pin-set has expired: not enforced.
+    Expired,
+    /// No pin matched and the rule is enforced: refuse the connection.
+    Violation,
+    /// No pin matched; the rule is report-only: report, allow.
+    ReportOnly,
+}
+
+/// The outcome of [`Pinset::evaluate`].
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct PinVerdict {
+    /// The decision.
+    pub kind: DecisionKind,
+    /// Whether the connection may proceed.
+    pub allowed: bool,
+    /// The canonical host.
+    pub host: String,
+    /// The manifest rule that applied.
+    pub rule: Option<String>,
+    /// The pin that matched.
+    pub matched_pin: Option<String>,
+    /// `sha256/…` of every certificate of the chain, leaf first.
+    pub chain_pins: Vec<String>,
+    /// OkHttp-style failure text for violations; a one-line summary otherwise.
+    pub message: String,
+}
+
+/// Receives violation/expiry reports (RFC 7469-style JSON), at most once per 24 h per
+/// identical report.
+#[uniffi::export(foreign)]
+pub trait ReportSink: Send + Sync {
+    /// Deliver one report (queue it; do not block).
+    fn report(&self, json: String) -> Result<(), PinsetError>;
+}
+
+const REPORT_INTERVAL_SECS: i64 = 24 * 3600;
+/// Distinct reports remembered for de-duplication; beyond this the stale ones are dropped, and if
+/// none is stale the memory is cleared (at worst a duplicate report, never unbounded growth).
+const MAX_REPORT_KEYS: usize = 1024;
+
+/// What makes two reports identical: host, port, rule, outcome and the path's pins (the rule
+/// fixes the known pins and the noted host name).
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct ReportKey {
+    host: String,
+    port: Option<u16>,
+    rule: Option<usize>,
+    kind: &'static str,
+    chain: Vec<Pin>,
+}
+
+/// A loaded manifest.
+#[derive(uniffi::Object)]
+pub struct Pinset {
+    pub(crate) policy: Policy,
+    /// Certificate pins seen before (exact DER → pin), shared by every check on this object.
+    pub(crate) pins: PinCache,
+    sink: Mutex<Option<Arc<dyn ReportSink>>>,
+    sent: Mutex<HashMap<ReportKey, i64>>,
+}
+
+impl std::fmt::Debug for Pinset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pinset")
+            .field("rules", &self.policy.manifest().domains.len())
+            .finish()
+    }
+}
+
+#[uniffi::export]
+impl Pinset {
+    /// Loads a manifest from its TOML text (trust-anchor files are not opened on device).
+    #[uniffi::constructor]
+    pub fn from_toml(manifest: String) -> Result<Arc<Self>, PinsetError> {
+        let loaded = Manifest::parse(&manifest, None).map_err(|e| PinsetError::Manifest {
+            reason: e.to_string(),
+        })?;
+        Ok(Arc::new(Self {
+            policy: Policy::new(loaded.manifest),
+            pins: PinCache::new(),
+            sink: Mutex::new(None),
+            sent: Mutex::new(HashMap::new()),
+        }))
+    }
+
+    /// Loads a manifest from UTF-8 bytes.
+    #[uniffi::constructor]
+    pub fn from_bytes(manifest: Vec<u8>) -> Result<Arc<Self>, PinsetError> {
+        let text = String::from_utf8(manifest).map_err(|_| PinsetError::Manifest {
+            reason: "manifest is not valid UTF-8".into(),
+        })?;
+        Self::from_toml(text)
+    }
+
+    /// A handle for the JVM fast path (`dev.pinset.FastPath`); it refers to this object
+    /// without keeping it alive. Only the Kotlin layer needs it.
+    pub fn fast_path_handle(self: Arc<Self>) -> u64 {
+        crate::fast::register(&self)
+    }
+
+    /// Where violation reports go.
+    pub fn set_report_sink(&self, sink: Arc<dyn ReportSink>) {
+        if let Ok(mut s) = self.sink.lock() {
+            *s = Some(sink);
+        }
+    }
+
+    /// Whether a rule covers the host.
+    pub fn is_pinned(&self, host: String) -> bool {
+        pinset::host::canonical_host(&host)
+            .ok()
+            .and_then(|h| self.policy.rule_index_for(&h))
+            .is_some()
+    }
+
+    /// Applies the pins to a **validated** chain (DER, leaf first, trust anchor last) as the
+    /// platform's trust manager returned it. `now_unix` is seconds since the epoch. Always returns
+    /// the full verdict (every certificate's pin); violations, report-only and expired pin-sets
+    /// are reported to the sink.
+    pub fn evaluate(
+        &self,
+        host: String,
+        validated_chain: Vec<Vec<u8>>,
+        now_unix: i64,
+        port: Option<u16>,
+    ) -> Result<PinVerdict, PinsetError> {
+        let decision = self.decide(&host, now_unix, &validated_chain)?;
+        if decision.is_reportable() {
+            Ok(self.explain_and_report(&host, decision, &validated_chain, now_unix, port))
+        } else {
+            Ok(self.quiet_verdict(host, decision, &validated_chain))
+        }
+    }
+
+    /// The trust-manager hot path: `None` when the connection may proceed with nothing to say
+    /// (trusted, not pinned, exempt), without building a single string; otherwise the full
+    /// verdict, already reported, whose `allowed` tells whether to proceed (report-only and
+    /// expired pin-sets do; violations do not).
+    pub fn enforce(
+        &self,
+        host: String,
+        validated_chain: Vec<Vec<u8>>,
+        now_unix: i64,
+        port: Option<u16>,
+    ) -> Result<Option<PinVerdict>, PinsetError> {
+        let decision = self.decide(&host, now_unix, &validated_chain)?;
+        Ok(decision
+            .is_reportable()
+            .then(|| self.explain_and_report(&host, decision, &validated_chain, now_unix, port)))
+    }
+}
+
+fn decision_kind(decision: Decision) -> DecisionKind {
+    match decision {
+        Decision::Trusted { .. } => DecisionKind::Trusted,
+        Decision::NotPinned => DecisionKind::NotPinned,
+        Decision::Exempt { .. } => DecisionKind::Exempt,
+        Decision::Expired { .. } => DecisionKind::Expired,
+        Decision::Violation { enforced: true, .. } => DecisionKind::Violation,
+        Decision::Violation {
+            enforced: false, ..
+        } => DecisionKind::ReportOnly,
+    }
+}
+
+impl Pinset {
+    fn decide(&self, host: &str, now: i64, chain: &[Vec<u8>]) -> Result<Decision, PinsetError> {
+        self.policy
+            .check_path_cached(host, now, chain, &self.pins)
+            .map_err(|e| match e {
+                pinset::policy::EvalError::Host(h) => PinsetError::Host {
+                    reason: h.to_string(),
+                },
+                other => PinsetError::Certificate {
+                    reason: other.to_string(),
+                },
+            })
+    }
+
+    /// Verdict for a decision that allows the connection and needs no report: pins only, no
+    /// X.509 decoding for subjects.
+    fn quiet_verdict(&self, host: String, decision: Decision, chain: &[Vec<u8>]) -> PinVerdict {
+        let rule = decision.rule().and_then(|i| self.policy.rule(i));
+        let chain_pins: Vec<String> = chain
+            .iter()
+            .map(|c| {
+                Pin::of_certificate(c)
+                    .map(|p| p.to_string())
+                    .unwrap_or_default()
+            })
+            .collect();
+        let matched_pin = match decision {
+            Decision::Trusted { pin_index, .. } => rule
+                .and_then(|r| r.pins.get(pin_index))
+                .map(ToString::to_string),
+            _ => None,
+        };
+        let canonical = pinset::host::canonical_host(&host)
+            .map(|h| h.into_owned())
+            .unwrap_or(host);
+        PinVerdict {
+            kind: decision_kind(decision),
+            allowed: true,
+            message: format!("{}: {canonical}", decision.kind()),
+            host: canonical,
+            rule: rule.map(|r| r.name.clone()),
+            matched_pin,
+            chain_pins,
+        }
+    }
+
+    /// Full verdict for a reportable decision (violation, report-only, expired), reported.
+    pub(crate) fn explain_and_report<C: AsRef<[u8]>>(
+        &self,
+        host: &str,
+        decision: Decision,
+        chain: &[C],
+        now: i64,
+        port: Option<u16>,
+    ) -> PinVerdict {
+        let verdict = self.policy.explain(host, decision, chain);
+        self.report_if_due(host, decision, chain, now, port, Some(&verdict));
+        let message = if matches!(decision, Decision::Violation { .. }) {
+            verdict.failure_message()
+        } else {
+            verdict
+                .to_string()
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        };
+        PinVerdict {
+            kind: decision_kind(decision),
+            allowed: decision.allows_connection(),
+            host: verdict.host.clone(),
+            rule: verdict.rule.as_ref().map(|r| r.name.clone()),
+            matched_pin: None,
+            chain_pins: verdict.chain.iter().map(|c| c.pin.to_string()).collect(),
+            message,
+        }
+    }
+
+    /// Reports a reportable decision to the sink unless an identical report went out within
+    /// 24 h. The verdict (subjects) and the report (PEM chain) are built only when one is due, so
+    /// a repeated report-only or expired outcome costs hashing the path, not building a report.
+    pub(crate) fn report_if_due<C: AsRef<[u8]>>(
+        &self,
+        host: &str,
+        decision: Decision,
+        chain: &[C],
+        now: i64,
+        port: Option<u16>,
+        built: Option<&pinset::Verdict>,
+    ) {
+        let Some(sink) = self.sink.lock().ok().and_then(|s| s.clone()) else {
+            return;
+        };
+        let key = ReportKey {
+            host: pinset::host::canonical_host(host)
+                .map_or_else(|_| host.to_owned(), std::borrow::Cow::into_owned),
+            port,
+            rule: decision.rule(),
+            kind: decision.kind(),
+            // The same pins `Policy::explain` lists (a malformed certificate as all zeroes).
+            chain: match built {
+                Some(v) => v.chain.iter().map(|e| e.pin).collect(),
+                None => chain
+                    .iter()
+                    .map(|c| Pin::of_certificate(c.as_ref()).unwrap_or(Pin::from_digest([0; 32])))
+                    .collect(),
+            },
+        };
+        if !self.due(key, now) {
+            return;
+        }
+        let owned;
+        let verdict = match built {
+            Some(v) => v,
+            None => {
+                owned = self.policy.explain(host, decision, chain);
+                &owned
+            }
+        };
+        let der: Vec<pinset::chain::CertificateDer<'static>> = chain
+            .iter()
+            .map(|c| pinset::chain::CertificateDer::from(c.as_ref().to_vec()))
+            .collect();
+        let report = pinset::report::Report::new(verdict, port, &der, &der, now);
+        // A failing sink must not change the pin decision.
+        let _ = sink.report(report.to_json());
+    }
+
+    /// Whether a report with this key is due, recording it if so.
+    fn due(&self, key: ReportKey, now: i64) -> bool {
+        let Ok(mut sent) = self.sent.lock() else {
+            return false;
+        };
+        if sent
+            .get(&key)
+            .is_some_and(|&t| now.saturating_sub(t) < REPORT_INTERVAL_SECS)
+        {
+            return false;
+        }
+        if sent.len() >= MAX_REPORT_KEYS {
+            sent.retain(|_, t| now.saturating_sub(*t) < REPORT_INTERVAL_SECS);
+            if sent.len() >= MAX_REPORT_KEYS {
+                sent.clear();
+            }
+        }
+        sent.insert(key, now);
+        true
+    }
+}
+
+/// The `sha256/…` SPKI pin of a DER certificate.
+#[uniffi::export]
+pub fn pin_of_certificate(der: Vec<u8>) -> Result<String, PinsetError> {
+    Pin::of_certificate(&der)
+        .map(|p| p.to_string())
+        .map_err(|e| PinsetError::Certificate {
+            reason: e.to_string(),
+        })
+}

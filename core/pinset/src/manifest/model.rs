@@ -1,0 +1,85 @@
+//! The validated manifest's types: what the rest of the crate reads.
+
+use std::path::PathBuf;
+
+use super::{Date, Diagnostic};
+use crate::host;
+use crate::pin::Pin;
+
+/// A validated manifest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Manifest {
+    /// Where it was read from (for messages and generated headers); `<string>` when parsed from memory.
+    pub origin: String,
+    /// Domain rules in file order; names are unique after canonicalisation.
+    pub domains: Vec<DomainRule>,
+    /// Extra trust anchors for debug builds only (Android `debug-overrides`), when asked for.
+    pub debug_overrides: Option<DebugOverrides>,
+}
+
+/// One `[[domain]]` table, with `[defaults]` applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DomainRule {
+    /// Canonical name: lowercase A-label, no trailing dot (or a canonical IP literal).
+    pub name: String,
+    /// Whether the rule also covers every subdomain, at any depth.
+    pub include_subdomains: bool,
+    /// Distinct pins in manifest order; empty means an explicit exemption from a parent rule.
+    pub pins: Vec<Pin>,
+    /// The pin-set stops being enforced at 00:00 UTC on this date.
+    pub expires: Option<Date>,
+    /// `false`: report-only; violations are reported but connections proceed.
+    pub enforce: bool,
+    /// Trust anchors for this domain; empty means the platform default (`system`).
+    pub trust_anchors: Vec<TrustAnchor>,
+    /// Where violation reports are sent.
+    pub report_uris: Vec<String>,
+    /// 1-based line of the `name` key, for messages.
+    pub line: usize,
+}
+
+impl DomainRule {
+    /// True when this rule is an exemption (`pins = []`) from a parent rule.
+    pub fn is_exemption(&self) -> bool {
+        self.pins.is_empty()
+    }
+
+    /// True when `host` (canonical) falls under this rule.
+    pub fn covers(&self, host: &str) -> bool {
+        if self.include_subdomains {
+            host::is_same_or_subdomain(host, &self.name)
+        } else {
+            host == self.name
+        }
+    }
+}
+
+/// `[debug_overrides]`: trust anchors added only in debug builds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DebugOverrides {
+    /// PEM files of CAs trusted in debug builds (e.g. a local proxy's CA).
+    pub trust_anchors: Vec<TrustAnchor>,
+}
+
+/// Where a domain's trust comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TrustAnchor {
+    /// The platform's system CA store.
+    System,
+    /// A PEM file of one or more CA certificates (a private CA).
+    Pem {
+        /// The path as written in the manifest (relative to the manifest file).
+        path: String,
+        /// The path resolved against the manifest's directory, when the manifest came from a file.
+        resolved: Option<PathBuf>,
+    },
+}
+
+/// A parsed manifest together with its warnings.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The manifest.
+    pub manifest: Manifest,
+    /// Warnings (expiry in the past or soon, …).
+    pub warnings: Vec<Diagnostic>,
+}

@@ -1,0 +1,468 @@
+//! Reading and validating a manifest: TOML, then the raw shape (`raw`), then every rule, with
+//! all findings collected at once.
+
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+use std::path::Path;
+
+use toml::Spanned;
+
+use super::raw::{self, RawDefaults, RawManifest, Strings};
+use super::{
+    Date, DebugOverrides, Diagnostic, DomainRule, EXPIRY_WARNING_DAYS, Loaded, MANIFEST_VERSION,
+    MAX_MANIFEST_BYTES, Manifest, ManifestError, Severity, TrustAnchor,
+};
+use crate::host::{self, HostError};
+use crate::pin::Pin;
+
+struct Ctx<'a> {
+    src: &'a str,
+    /// Byte offsets at which each line starts (for O(log n) positions).
+    line_starts: Vec<usize>,
+    file: String,
+    base_dir: Option<&'a Path>,
+    now: Option<i64>,
+    diags: Vec<Diagnostic>,
+}
+
+impl Ctx<'_> {
+    fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.src.len());
+        let line = self.line_starts.partition_point(|&s| s <= offset);
+        let start = self
+            .line_starts
+            .get(line.wrapping_sub(1))
+            .copied()
+            .unwrap_or(0);
+        let col = self.src.get(start..offset).map_or(0, |l| l.chars().count()) + 1;
+        (line, col)
+    }
+    fn push(&mut self, severity: Severity, span: Range<usize>, message: impl Into<String>) {
+        let (line, col) = self.line_col(span.start);
+        self.diags.push(Diagnostic {
+            severity,
+            file: self.file.clone(),
+            line,
+            col,
+            message: message.into(),
+        });
+    }
+    fn error(&mut self, span: Range<usize>, message: impl Into<String>) {
+        self.push(Severity::Error, span, message);
+    }
+    fn warn(&mut self, span: Range<usize>, message: impl Into<String>) {
+        self.push(Severity::Warning, span, message);
+    }
+}
+
+impl Manifest {
+    /// Reads and validates a manifest file. Trust-anchor paths are resolved against its
+    /// directory and checked to hold certificates. `now` (Unix seconds) enables expiry warnings.
+    pub fn load(path: &Path, now: Option<i64>) -> Result<Loaded, ManifestError> {
+        use std::io::Read as _;
+        let file = path.display().to_string();
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_MANIFEST_BYTES + 1).read_to_end(&mut bytes))
+            .map_err(|e| ManifestError::Io {
+                file: file.clone(),
+                reason: e.to_string(),
+            })?;
+        if bytes.len() as u64 > MAX_MANIFEST_BYTES {
+            return Err(ManifestError::Io {
+                file,
+                reason: format!(
+                    "larger than {MAX_MANIFEST_BYTES} bytes; a manifest is a small hand-edited file"
+                ),
+            });
+        }
+        let src = String::from_utf8(bytes).map_err(|e| {
+            let off = e.utf8_error().valid_up_to();
+            ManifestError::Invalid(vec![Diagnostic {
+                severity: Severity::Error,
+                file: file.clone(),
+                line: 1 + e.as_bytes()[..off].iter().filter(|&&b| b == b'\n').count(),
+                col: 1,
+                message: "manifest is not valid UTF-8".into(),
+            }])
+        })?;
+        let base = path.parent().map(|p| {
+            if p.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                p
+            }
+        });
+        Self::parse_with(&src, &file, base, now)
+    }
+
+    /// Parses a manifest held in memory (e.g. shipped inside an app). Trust-anchor files are
+    /// recorded but not opened.
+    pub fn parse(src: &str, now: Option<i64>) -> Result<Loaded, ManifestError> {
+        Self::parse_with(src, "<string>", None, now)
+    }
+
+    /// Parses with an explicit name for messages and an optional base directory for anchor files.
+    pub fn parse_with(
+        src: &str,
+        file: &str,
+        base_dir: Option<&Path>,
+        now: Option<i64>,
+    ) -> Result<Loaded, ManifestError> {
+        let line_starts = std::iter::once(0)
+            .chain(src.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        let mut cx = Ctx {
+            src,
+            line_starts,
+            file: file.to_owned(),
+            base_dir,
+            now,
+            diags: Vec::new(),
+        };
+        let doc = match toml::de::DeTable::parse(src) {
+            Ok(doc) => doc,
+            Err(e) => {
+                let span = e.span().unwrap_or(0..0);
+                cx.error(span, e.message().trim().to_owned());
+                return Err(ManifestError::Invalid(cx.diags));
+            }
+        };
+        let raw: RawManifest = match raw::read(&doc) {
+            Ok(raw) => raw,
+            Err(errors) => {
+                for (span, msg) in errors {
+                    let hint = if msg.starts_with("unknown field") {
+                        " (the manifest is strict: check the spelling against the manifest reference)"
+                    } else {
+                        ""
+                    };
+                    cx.error(span, format!("{msg}{hint}"));
+                }
+                let mut diags = cx.diags;
+                diags.sort_by_key(|d| (d.line, d.col));
+                return Err(ManifestError::Invalid(diags));
+            }
+        };
+        let manifest = build(&mut cx, raw);
+        let (errors, warnings): (Vec<_>, Vec<_>) = cx
+            .diags
+            .into_iter()
+            .partition(|d| d.severity == Severity::Error);
+        if errors.is_empty() {
+            Ok(Loaded { manifest, warnings })
+        } else {
+            let mut errors = errors;
+            errors.sort_by_key(|d| (d.line, d.col));
+            Err(ManifestError::Invalid(errors))
+        }
+    }
+}
+
+fn build(cx: &mut Ctx<'_>, raw: RawManifest) -> Manifest {
+    if *raw.version.get_ref() != MANIFEST_VERSION {
+        cx.error(
+            raw.version.span(),
+            format!(
+                "unsupported manifest version {}; this pinset reads version {MANIFEST_VERSION}",
+                raw.version.get_ref()
+            ),
+        );
+    }
+    let defaults = raw.defaults.unwrap_or(RawDefaults {
+        enforce: None,
+        include_subdomains: None,
+        expires: None,
+        report_uris: None,
+        trust_anchors: None,
+    });
+    let default_expires = defaults.expires.as_ref().and_then(|e| parse_date(cx, e));
+    let default_reports = defaults
+        .report_uris
+        .as_ref()
+        .map(|r| report_uris(cx, r))
+        .unwrap_or_default();
+    let default_anchors = defaults
+        .trust_anchors
+        .as_ref()
+        .map(|a| trust_anchors(cx, a, false))
+        .unwrap_or_default();
+    if raw.domain.is_empty() {
+        cx.error(
+            0..0,
+            "manifest has no [[domain]] tables: it would pin nothing",
+        );
+    }
+
+    let mut domains = Vec::with_capacity(raw.domain.len());
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut name_spans = Vec::with_capacity(raw.domain.len());
+    for d in &raw.domain {
+        let name_span = d.name.span();
+        let name = match host::canonical_host(d.name.get_ref()) {
+            Ok(n) => n.into_owned(),
+            Err(e) => {
+                cx.error(name_span.clone(), host_error_message(&e));
+                continue;
+            }
+        };
+        if host::is_public_suffix(&name) {
+            cx.error(
+                name_span.clone(),
+                format!("'{name}' is a public suffix; pin a registrable domain under it instead"),
+            );
+        }
+        if let Some(&first_line) = seen.get(&name) {
+            cx.error(
+                name_span.clone(),
+                format!(
+                    "domain '{name}' is already defined at line {first_line}; merge the two tables"
+                ),
+            );
+            continue;
+        }
+        let (line, _) = cx.line_col(name_span.start);
+        seen.insert(name.clone(), line);
+        let include_subdomains = d
+            .include_subdomains
+            .or(defaults.include_subdomains)
+            .unwrap_or(false);
+        if include_subdomains && host::is_ip_literal(&name) {
+            cx.error(
+                name_span.clone(),
+                format!("include_subdomains cannot apply to the IP literal '{name}'"),
+            );
+        }
+        let errors_before = cx.diags.len();
+        let pins = parse_pins(cx, &d.pins);
+        // Rules about the pin count only make sense when every pin parsed.
+        let pins_ok = cx.diags.len() == errors_before;
+        let expires = match &d.expires {
+            Some(e) => parse_date(cx, e),
+            None => default_expires,
+        };
+        let enforce = d.enforce.or(defaults.enforce).unwrap_or(true);
+        let rule = DomainRule {
+            name,
+            include_subdomains,
+            pins,
+            expires,
+            enforce,
+            trust_anchors: d
+                .trust_anchors
+                .as_ref()
+                .map_or_else(|| default_anchors.clone(), |a| trust_anchors(cx, a, false)),
+            report_uris: d
+                .report_uris
+                .as_ref()
+                .map_or_else(|| default_reports.clone(), |r| report_uris(cx, r)),
+            line,
+        };
+        // Backup-pin rule (an enforced pin-set needs a second, distinct key to rotate to).
+        let require_backup = d.require_backup_pin.unwrap_or(true);
+        if pins_ok && rule.enforce && require_backup && rule.pins.len() == 1 {
+            cx.error(
+                d.pins.span(),
+                format!(
+                    "'{}' has one pin; an enforced domain needs at least 2 distinct pins (add a backup key's pin, \
+                     or set require_backup_pin = false if you accept the lock-out risk)",
+                    rule.name
+                ),
+            );
+        }
+        if pins_ok && !rule.enforce && rule.pins.is_empty() {
+            cx.error(
+                d.pins.span(),
+                format!(
+                    "'{}' is report-only with no pins: nothing would be reported",
+                    rule.name
+                ),
+            );
+        }
+        if let (Some(exp), Some(now)) = (rule.expires, cx.now) {
+            let span = d
+                .expires
+                .as_ref()
+                .or(defaults.expires.as_ref())
+                .map_or(name_span.clone(), Spanned::span);
+            let left = exp.midnight_utc() - now;
+            if left <= 0 {
+                cx.warn(
+                    span,
+                    format!(
+                        "pins for '{}' expired on {exp}: they are no longer enforced",
+                        rule.name
+                    ),
+                );
+            } else if left <= EXPIRY_WARNING_DAYS * 86_400 {
+                cx.warn(
+                    span,
+                    format!(
+                        "pins for '{}' expire on {exp}, within {EXPIRY_WARNING_DAYS} days",
+                        rule.name
+                    ),
+                );
+            }
+        }
+        name_spans.push((name_span, d.pins.get_ref().is_empty()));
+        domains.push(rule);
+    }
+
+    // Exemptions need a parent rule with include_subdomains; otherwise an empty pin-set is a
+    // configured-but-empty rule that silently pins nothing.
+    for (i, rule) in domains.iter().enumerate() {
+        let (span, declared_empty) = name_spans[i].clone();
+        if declared_empty && rule.enforce {
+            let has_parent = domains.iter().any(|p| {
+                p.include_subdomains
+                    && p.name != rule.name
+                    && host::is_same_or_subdomain(&rule.name, &p.name)
+            });
+            if !has_parent {
+                cx.error(
+                    span,
+                    format!(
+                        "'{}' has pins = [] but no parent domain with include_subdomains: an empty pin-set pins nothing. \
+                         Add pins, or remove the table",
+                        rule.name
+                    ),
+                );
+            }
+        }
+    }
+
+    let debug_overrides = raw.debug_overrides.map(|d| DebugOverrides {
+        trust_anchors: trust_anchors(cx, &d.trust_anchors, true),
+    });
+    Manifest {
+        origin: cx.file.clone(),
+        domains,
+        debug_overrides,
+    }
+}
+
+fn host_error_message(e: &HostError) -> String {
+    format!("invalid domain name: {e}")
+}
+
+fn parse_pins(cx: &mut Ctx<'_>, pins: &Strings) -> Vec<Pin> {
+    let mut out: Vec<Pin> = Vec::with_capacity(pins.get_ref().len());
+    let mut seen = HashSet::new();
+    for p in pins.get_ref() {
+        match Pin::parse(p.get_ref()) {
+            Ok(pin) => {
+                if seen.insert(pin) {
+                    out.push(pin);
+                } else {
+                    cx.error(
+                        p.span(),
+                        format!("duplicate pin {pin}; a backup pin must be a different key"),
+                    );
+                }
+            }
+            Err(e) => cx.error(p.span(), e.to_string()),
+        }
+    }
+    out
+}
+
+fn parse_date(cx: &mut Ctx<'_>, s: &Spanned<String>) -> Option<Date> {
+    let d = Date::parse(s.get_ref());
+    if d.is_none() {
+        cx.error(
+            s.span(),
+            format!("invalid date '{}': write a real calendar date as zero-padded YYYY-MM-DD (e.g. 2027-06-01)", s.get_ref()),
+        );
+    }
+    d
+}
+
+fn report_uris(cx: &mut Ctx<'_>, uris: &Strings) -> Vec<String> {
+    let mut out = Vec::new();
+    for u in uris.get_ref() {
+        let s = u.get_ref();
+        let loopback_http = ["http://localhost", "http://127.0.0.1", "http://[::1]"]
+            .iter()
+            .any(|p| {
+                s.strip_prefix(p)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with([':', '/']))
+            });
+        let https_host = s
+            .strip_prefix("https://")
+            .map(|r| r.split(['/', '?', '#']).next().unwrap_or(""));
+        if https_host.is_some_and(|h| !h.is_empty() && !h.contains(char::is_whitespace))
+            || loopback_http
+        {
+            out.push(s.clone());
+        } else {
+            cx.error(
+                u.span(),
+                format!("report URI '{s}' must be an https:// URL (http:// only for loopback)"),
+            );
+        }
+    }
+    out
+}
+
+fn trust_anchors(cx: &mut Ctx<'_>, anchors: &Strings, debug: bool) -> Vec<TrustAnchor> {
+    let mut out = Vec::new();
+    for a in anchors.get_ref() {
+        let s = a.get_ref().as_str();
+        let anchor = match s {
+            "system" if !debug => TrustAnchor::System,
+            "system" => {
+                cx.error(
+                    a.span(),
+                    "debug_overrides trust_anchors take PEM files; 'system' is always trusted",
+                );
+                continue;
+            }
+            "user" => {
+                cx.error(
+                    a.span(),
+                    "'user' CAs are what interception proxies install; pinset does not trust them. \
+                     Put a proxy CA for debugging under [debug_overrides]",
+                );
+                continue;
+            }
+            "" => {
+                cx.error(
+                    a.span(),
+                    "empty trust anchor; use \"system\" or a PEM file path",
+                );
+                continue;
+            }
+            path => {
+                let resolved = cx.base_dir.map(|b| b.join(path));
+                if let Some(r) = &resolved {
+                    match std::fs::read(r) {
+                        Ok(bytes) => match crate::certificate::parse_certificates(&bytes) {
+                            Ok(certs) if !certs.is_empty() => {}
+                            Ok(_) => cx.error(
+                                a.span(),
+                                format!("trust anchor file '{path}' holds no certificate"),
+                            ),
+                            Err(e) => {
+                                cx.error(a.span(), format!("trust anchor file '{path}': {e}"))
+                            }
+                        },
+                        Err(e) => cx.error(
+                            a.span(),
+                            format!("cannot read trust anchor file '{path}': {e}"),
+                        ),
+                    }
+                }
+                TrustAnchor::Pem {
+                    path: path.to_owned(),
+                    resolved,
+                }
+            }
+        };
+        if out.contains(&anchor) {
+            cx.error(a.span(), format!("duplicate trust anchor '{s}'"));
+        } else {
+            out.push(anchor);
+        }
+    }
+    out
+}

@@ -1,0 +1,78 @@
+//! Writing a manifest back as TOML (used by `pinset import`).
+
+use super::{Manifest, TrustAnchor};
+
+impl Manifest {
+    /// Serializes the manifest as TOML (deterministic; rules in order, defaults spelled out per
+    /// domain). Used by `pinset import`; the result parses back into an equivalent manifest.
+    pub fn to_toml(&self, header_comment: &str) -> String {
+        let q = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
+        let mut s = String::new();
+        for line in header_comment.lines() {
+            s.push_str(&format!("# {line}\n"));
+        }
+        s.push_str("version = 1\n");
+        for d in &self.domains {
+            s.push_str(&format!("\n[[domain]]\nname = {}\n", q(&d.name)));
+            if d.include_subdomains {
+                s.push_str("include_subdomains = true\n");
+            }
+            if d.pins.is_empty() {
+                s.push_str("pins = []\n");
+            } else {
+                s.push_str("pins = [\n");
+                for p in &d.pins {
+                    s.push_str(&format!("  {},\n", q(&p.to_string())));
+                }
+                s.push_str("]\n");
+            }
+            if let Some(e) = d.expires {
+                s.push_str(&format!("expires = \"{e}\"\n"));
+            }
+            if !d.enforce {
+                s.push_str("enforce = false\n");
+            }
+            if d.enforce && d.pins.len() == 1 {
+                s.push_str("# Only one pin: add a backup key's pin, then remove this opt-out.\nrequire_backup_pin = false\n");
+            }
+            if !d.trust_anchors.is_empty() {
+                let list = d
+                    .trust_anchors
+                    .iter()
+                    .map(|a| match a {
+                        TrustAnchor::System => q("system"),
+                        TrustAnchor::Pem { path, .. } => q(path),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                s.push_str(&format!("trust_anchors = [{list}]\n"));
+            }
+            if !d.report_uris.is_empty() {
+                s.push_str(&format!(
+                    "report_uris = [{}]\n",
+                    d.report_uris
+                        .iter()
+                        .map(|u| q(u))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+        }
+        if let Some(dbg) = &self.debug_overrides {
+            let list = dbg
+                .trust_anchors
+                .iter()
+                .filter_map(|a| {
+                    if let TrustAnchor::Pem { path, .. } = a {
+                        Some(q(path))
+                    } else {
+                        None
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            s.push_str(&format!("\n[debug_overrides]\ntrust_anchors = [{list}]\n"));
+        }
+        s
+    }
+}
