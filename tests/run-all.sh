@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, every Rust test (unit, integration, CLI end-to-end,
-# TLS over 127.0.0.1, RFC 9421 vectors, interop with Python peers, corpus replay), then the
+# TLS over 127.0.0.1, RFC 9421 vectors, interop with Python and Go peers, corpus replay), then the
 # binding checks. This is the README's test command; CI runs it through .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
