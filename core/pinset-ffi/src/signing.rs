@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use pinset::signing::verify::KeyEntry;
 use pinset::signing::{
-    self, Algorithm, Component, DigestAlg, HttpMessage, KeySigner, ParamValue, SignatureSpec,
-    SigningKey, VerifyingKey,
+    self, Algorithm, DigestAlg, HttpMessage, KeySigner, ProfileOptions, SignatureSpec, SigningKey,
+    VerifyingKey,
 };
 
 use crate::PinsetError;
@@ -24,11 +24,13 @@ pub struct HeaderField {
 pub struct HttpRequest {
     /// Method, e.g. `POST`.
     pub method: String,
-    /// The absolute target URI.
+    /// The absolute target URI as sent (not normalised: `/a/../b` and `/b` differ).
     pub target_uri: String,
     /// Header field lines in order.
     pub headers: Vec<HeaderField>,
-    /// The body bytes.
+    /// The body (content) bytes. A `Content-Length` header must equal its length, and
+    /// `Transfer-Encoding` may only be `chunked` and never beside `Content-Length`: a request
+    /// whose headers would frame a different body is refused (RFC 9112 §6).
     pub body: Vec<u8>,
 }
 
@@ -75,12 +77,16 @@ impl signing::Signer for ForeignSigner {
     }
 }
 
+/// The record as a core message, its framing checked against the explicit body (the same rules
+/// as the wire parser's).
 fn to_message(r: &HttpRequest) -> Result<HttpMessage, PinsetError> {
     let mut m = HttpMessage::request(&r.method, &r.target_uri)?;
     for h in &r.headers {
         m.add_field(&h.name, &h.value)?;
     }
-    Ok(m.with_body(r.body.clone()))
+    let m = m.with_body(r.body.clone());
+    m.check_framing()?;
+    Ok(m)
 }
 
 fn from_message(r: &HttpRequest, m: &HttpMessage) -> HttpRequest {
@@ -105,35 +111,20 @@ fn sign_with(
     options: &SignOptions,
 ) -> Result<HttpRequest, PinsetError> {
     let mut msg = to_message(request)?;
-    let alg = signer.algorithm();
-    let digest = match (&options.content_digest, msg.body.is_empty()) {
-        (Some(d), _) => Some(d.parse::<DigestAlg>()?),
-        (None, false) => Some(DigestAlg::Sha256),
-        (None, true) => None,
+    let options = ProfileOptions {
+        label: options.label.clone(),
+        keyid: options.key_id.clone(),
+        components: options.components.clone(),
+        created: options.created,
+        expires_in: None,
+        tag: options.tag.clone(),
+        content_digest: options
+            .content_digest
+            .as_deref()
+            .map(str::parse::<DigestAlg>)
+            .transpose()?,
     };
-    let mut spec = if options.components.is_empty() {
-        SignatureSpec::safe_default(&options.label, &msg, &options.key_id, alg, options.created)?
-    } else {
-        let comps = options
-            .components
-            .iter()
-            .map(|c| Component::parse(c))
-            .collect::<Result<Vec<_>, _>>()?;
-        SignatureSpec::new(
-            &options.label,
-            comps,
-            vec![
-                ("created".into(), ParamValue::Integer(options.created)),
-                ("nonce".into(), ParamValue::String(signing::random_nonce()?)),
-                ("keyid".into(), ParamValue::String(options.key_id.clone())),
-                ("alg".into(), ParamValue::String(alg.name().into())),
-            ],
-        )?
-    };
-    if let Some(t) = &options.tag {
-        spec.params
-            .push(("tag".into(), ParamValue::String(t.clone())));
-    }
+    let (spec, digest) = SignatureSpec::profile(&msg, signer.algorithm(), &options)?;
     signing::sign(&mut msg, None, &spec, digest, signer)?;
     Ok(from_message(request, &msg))
 }
