@@ -1,7 +1,7 @@
 //! `pinset`: a thin command-line shell over the `pinset` library.
 //!
 //! Exit codes: 0 success, 1 a negative answer (invalid manifest, pin violation, untrusted
-//! chain), 2 a usage or input error.
+//! chain), 2 a usage or input error, or stdout cannot be written.
 
 use std::process::ExitCode;
 
@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 mod cmd;
 mod input;
+mod output;
 
 /// Trust exactly the servers you mean to: SPKI pins from one manifest, for every platform.
 #[derive(Debug, Parser)]
@@ -53,7 +54,8 @@ fn main() -> ExitCode {
         Command::Verify(a) => cmd::verify::run(&a),
         Command::Attest(a) => cmd::attest::run(&a),
     };
-    match result {
+    // What stdout still buffers is written now, so a failure is reported rather than lost.
+    match result.and_then(|code| output::flush().map(|()| code)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("pinset: {e}");

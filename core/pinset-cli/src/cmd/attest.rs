@@ -14,6 +14,7 @@ use pinset::attest::{
 use rustls_pki_types::UnixTime;
 
 use crate::input::{CliError, read_bounded};
+use crate::output::outln;
 
 /// Largest artifact read (1 GiB): message signatures are verified over the whole artifact.
 const MAX_ARTIFACT_BYTES: u64 = 1 << 30;
@@ -166,22 +167,22 @@ fn verify(a: &VerifyArgs) -> Result<ExitCode, CliError> {
         UnixTime::now(),
     ) {
         Ok(v) => {
-            println!("Verified OK");
-            println!("  file       {}", a.file.display());
-            println!("  sha256     {}", hex(&v.artifact_sha256));
+            outln!("Verified OK")?;
+            outln!("  file       {}", a.file.display())?;
+            outln!("  sha256     {}", hex(&v.artifact_sha256))?;
             match &v.identity {
                 Some(id) => {
-                    println!("  identity   {}", id.san);
-                    println!("  issuer     {}", id.issuer);
+                    outln!("  identity   {}", id.san)?;
+                    outln!("  issuer     {}", id.issuer)?;
                     for (c, value) in &id.claims {
-                        println!("  {:<10} {value}", c.name());
+                        outln!("  {:<10} {value}", c.name())?;
                     }
                 }
-                None => println!("  signer     the given key"),
+                None => outln!("  signer     the given key")?,
             }
-            println!("  log        {} index {}", v.log, v.log_index);
-            println!("  time       {} (signed entry timestamp)", v.time_rfc3339());
-            println!("  bundle     {} {}", v.version, v.kind);
+            outln!("  log        {} index {}", v.log, v.log_index)?;
+            outln!("  time       {} (signed entry timestamp)", v.time_rfc3339())?;
+            outln!("  bundle     {} {}", v.version, v.kind)?;
             Ok(ExitCode::SUCCESS)
         }
         Err(e) if e.is_input_error() => Err(CliError(format!("{}: {e}", a.bundle.display()))),

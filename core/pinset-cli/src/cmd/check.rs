@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use pinset::Manifest;
 
 use crate::input::{CliError, now_secs};
+use crate::output::outln;
 
 /// Arguments of `pinset check`.
 #[derive(Debug, clap::Args)]
@@ -23,11 +24,11 @@ pub fn run(args: &Args) -> Result<ExitCode, CliError> {
             }
             let m = &loaded.manifest;
             let pins: usize = m.domains.iter().map(|d| d.pins.len()).sum();
-            println!(
+            outln!(
                 "{}: ok ({} domains, {pins} pins)",
                 args.manifest.display(),
                 m.domains.len()
-            );
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {

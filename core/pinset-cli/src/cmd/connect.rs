@@ -12,6 +12,7 @@ use pinset::{Manifest, Pin, Policy};
 use rustls_pki_types::ServerName;
 
 use crate::input::{CliError, now_secs, read_bounded, read_certificates};
+use crate::output::{out, outln};
 
 /// Arguments of `pinset connect`.
 #[derive(Debug, clap::Args)]
@@ -124,7 +125,7 @@ pub fn run(args: &Args) -> Result<ExitCode, CliError> {
     tcp.set_write_timeout(Some(timeout)).ok();
     let mut conn = rustls::ClientConnection::new(Arc::new(config), server_name)
         .map_err(|e| CliError(e.to_string()))?;
-    println!("connected to {addr} (SNI {host})");
+    outln!("connected to {addr} (SNI {host})")?;
     let handshake = loop {
         if !conn.is_handshaking() {
             break Ok(());
@@ -139,20 +140,20 @@ pub fn run(args: &Args) -> Result<ExitCode, CliError> {
             .get_ref()
             .and_then(|i| i.downcast_ref::<rustls::Error>())
             .map_or_else(|| e.to_string(), describe_tls_error);
-        println!("untrusted: {reason}");
+        outln!("untrusted: {reason}")?;
         return Ok(ExitCode::from(1));
     }
     let presented: Vec<_> = conn
         .peer_certificates()
         .map(<[_]>::to_vec)
         .unwrap_or_default();
-    println!(
+    outln!(
         "protocol: {:?}, cipher suite: {:?}",
         conn.protocol_version()
             .map_or_else(|| "?".into(), |v| format!("{v:?}")),
         conn.negotiated_cipher_suite()
             .map_or_else(|| "?".into(), |s| format!("{:?}", s.suite()))
-    );
+    )?;
     let (decision, path) = match outcome {
         Some(o) if !o.path.is_empty() => (o.decision, o.path),
         Some(o) => (
@@ -165,12 +166,12 @@ pub fn run(args: &Args) -> Result<ExitCode, CliError> {
         ),
     };
     let verdict = policy.explain(&host, decision, &path);
-    print!("{verdict}");
+    out!("{verdict}")?;
     if args.manifest.is_none() {
-        println!("  Server's certificate chain as sent (pins for a manifest):");
+        outln!("  Server's certificate chain as sent (pins for a manifest):")?;
         for c in &presented {
             let pin = Pin::of_certificate(c).map_or_else(|e| format!("<{e}>"), |p| p.to_string());
-            println!("    {pin}: {}", pinset::certificate::subject_of(c));
+            outln!("    {pin}: {}", pinset::certificate::subject_of(c))?;
         }
     }
     // Close politely; errors here do not change the verdict.

@@ -9,6 +9,7 @@ use pinset::{Date, Manifest, Policy};
 use rustls_pki_types::UnixTime;
 
 use crate::input::{CliError, now_secs, read_certificates};
+use crate::output::{out, outln};
 
 /// Arguments of `pinset evaluate`.
 #[derive(Debug, clap::Args)]
@@ -60,7 +61,7 @@ pub fn run(args: &Args) -> Result<ExitCode, CliError> {
     match chain::verify_pinned(&policy, &args.host, &presented, &roots, unix) {
         Ok(checked) => {
             let verdict = policy.explain(&args.host, checked.decision, &checked.path);
-            print!("{verdict}");
+            out!("{verdict}")?;
             if verdict.allows_connection() {
                 Ok(ExitCode::SUCCESS)
             } else {
@@ -68,7 +69,7 @@ pub fn run(args: &Args) -> Result<ExitCode, CliError> {
             }
         }
         Err(e) => {
-            println!("untrusted: {e}");
+            outln!("untrusted: {e}")?;
             Ok(ExitCode::from(1))
         }
     }

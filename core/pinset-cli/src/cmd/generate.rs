@@ -7,6 +7,7 @@ use pinset::Manifest;
 use pinset::generate::{self, Output};
 
 use crate::input::{CliError, now_secs};
+use crate::output::out;
 
 /// Target formats.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -78,7 +79,7 @@ pub fn run(args: &Args) -> Result<ExitCode, CliError> {
         Some(p) => {
             std::fs::write(p, &out.text).map_err(|e| CliError(format!("{}: {e}", p.display())))?
         }
-        None => print!("{}", out.text),
+        None => out!("{}", out.text)?,
     }
     Ok(ExitCode::SUCCESS)
 }

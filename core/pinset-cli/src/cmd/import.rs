@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::input::{CliError, read_bounded};
+use crate::output::out;
 
 /// Source formats.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -39,7 +40,7 @@ pub fn run(args: &Args) -> Result<ExitCode, CliError> {
             for n in &imported.notes {
                 eprintln!("note: {n}");
             }
-            print!("{}", imported.manifest.to_toml(&format!("Imported by pinset from {origin}.\nReview it, then validate with `pinset check`.")));
+            out!("{}", imported.manifest.to_toml(&format!("Imported by pinset from {origin}.\nReview it, then validate with `pinset check`.")))?;
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use pinset::Pin;
 
 use crate::input::{CliError, read_certificates};
+use crate::output::outln;
 
 /// Arguments of `pinset pin`.
 #[derive(Debug, clap::Args)]
@@ -21,7 +22,7 @@ pub fn run(args: &Args) -> Result<ExitCode, CliError> {
         for cert in read_certificates(f)? {
             let pin = Pin::of_certificate(&cert)
                 .map_err(|e| CliError(format!("{}: {e}", f.display())))?;
-            println!("{pin}  {}", pinset::certificate::subject_of(&cert));
+            outln!("{pin}  {}", pinset::certificate::subject_of(&cert))?;
         }
     }
     Ok(ExitCode::SUCCESS)

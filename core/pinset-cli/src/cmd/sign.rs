@@ -114,9 +114,6 @@ pub fn run(args: &Args) -> Result<ExitCode, CliError> {
         SignatureSpec::profile(&msg, alg, &options).map_err(err)?
     };
     signing::sign(&mut msg, None, &spec, digest, &signer).map_err(err)?;
-    use std::io::Write as _;
-    std::io::stdout()
-        .write_all(&msg.to_http1(crlf))
-        .map_err(|e| CliError(e.to_string()))?;
+    crate::output::write_bytes(&msg.to_http1(crlf))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -9,6 +9,7 @@ use pinset::signing::{self, Algorithm, MemoryNonceStore, VerifyPolicy, Verifying
 
 use crate::cmd::sign::load_message;
 use crate::input::{CliError, now_secs, read_bounded};
+use crate::output::outln;
 
 /// Arguments of `pinset verify`.
 #[derive(Debug, clap::Args)]
@@ -98,18 +99,18 @@ pub fn run(args: &Args) -> Result<ExitCode, CliError> {
                 } else {
                     String::new()
                 };
-                println!(
+                outln!(
                     "valid: {} (alg {}, keyid {}, covers {}){body_note}",
                     v.label,
                     v.alg,
                     v.keyid.as_deref().unwrap_or("-"),
                     v.covered.join(" ")
-                );
+                )?;
             }
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
-            println!("invalid: {e}");
+            outln!("invalid: {e}")?;
             Ok(ExitCode::from(1))
         }
     }
