@@ -21,7 +21,10 @@ android {
 
 dependencies {
     implementation("net.java.dev.jna:jna:5.17.0@aar") // >= 5.17: 16 KB page-size fix
-    implementation("com.squareup.okhttp3:okhttp:4.12.0")
+    // OkHttp types are in the public API (OkHttpClient.Builder.pinset, the signing Interceptor).
+    // Supported: 4.12.0 and 5.x; both majors are tested on the host JVM (4.12.0 and 5.5.1, see
+    // docs/mobile.md). An app may ask for 5.x: Gradle picks OkHttp 5's Android variant itself.
+    api("com.squareup.okhttp3:okhttp:4.12.0")
     implementation("org.jetbrains.kotlinx:kotlinx-coroutines-core:1.9.0")
 }
 

@@ -3,12 +3,46 @@
 # the root uniffi.toml (generation reads the metadata symbols of the unstripped debug build), then
 # compile and run the host-JVM tests with Maven against the library as shipped: stripped,
 # size-tuned, packed relocations (scripts/build-mobile-lib.sh). JNA loads it and UniFFI checks
-# that every API checksum matches the generated code.
+# that every API checksum matches the generated code. Then (pom.xml says what each lane is):
+#   1. `mvn install`: Android API-24 gate + tests with OkHttp 4.12.0 + the dev.pinset:pinset-jvm
+#      jar with linux-x86-64/libpinset_ffi.so inside, installed into the local Maven repository;
+#   2. `mvn -Pokhttp5 test`: gate + the same tests with OkHttp 5 (okhttp-jvm);
+#   3. the android = true UniFFI variant (what Gradle generates) compiled and gated;
+#   4. tests/jvm-consumer: a separate Maven project using the installed jar as its one dependency
+#      (OkHttp 4.12.0), and with OkHttp 5 (-Pokhttp5: okhttp excluded, okhttp-jvm added).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --locked -p pinset-ffi
-rm -rf build/kotlin
-cargo run --locked -q -p uniffi-bindgen -- generate --config uniffi.toml --no-format --library target/debug/libpinset_ffi.so -l kotlin -o build/kotlin
+rm -rf build/kotlin build/kotlin-android
+bindgen() { cargo run --locked -q -p uniffi-bindgen -- generate --no-format --library target/debug/libpinset_ffi.so -l kotlin "$@"; }
+bindgen --config uniffi.toml -o build/kotlin
+bindgen --config bindings-android/uniffi-android.toml -o build/kotlin-android
+
+# The API-level gate ignores the two API-33 cleaner classes (pom.xml); it may because UniFFI only
+# reaches them behind a run-time guard. Fail if a UniFFI upgrade drops a guard.
+host_kt=build/kotlin/dev/pinset/ffi/pinset_ffi.kt
+android_kt=build/kotlin-android/dev/pinset/ffi/pinset_ffi.kt
+guarded() { # FILE GUARD CONSTRUCTION: CONSTRUCTION occurs once, on the line after GUARD
+  [ "$(grep -cF "$3" "$1")" = 1 ] && grep -A1 -F "$2" "$1" | tail -n 1 | grep -qF "$3" ||
+    { echo "API-level guard missing in $1: '$3' not only after '$2'" >&2; exit 1; }
+}
+guarded "$host_kt" 'java.lang.Class.forName("java.lang.ref.Cleaner")' 'JavaLangRefCleaner()'
+guarded "$android_kt" 'if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.UPSIDE_DOWN_CAKE) {' 'AndroidSystemCleaner()'
+! grep -qF 'SystemCleaner' "$host_kt" || { echo "host variant references SystemCleaner" >&2; exit 1; }
+
 lib=$(bash scripts/build-mobile-lib.sh)
+libdir=$(dirname "$lib")
 cd bindings-android
-mvn -B --no-transfer-progress test -Dpinset.libdir="$(dirname "$lib")"
+mvn=(mvn -B --no-transfer-progress -Dpinset.libdir="$libdir")
+echo "-- OkHttp 4.12.0: API-24 gate, tests, jar, install"
+"${mvn[@]}" install
+python3 -m zipfile -l target/pinset-jvm-0.1.0.jar | grep -q '^linux-x86-64/libpinset_ffi.so ' ||
+  { echo "the jar lacks linux-x86-64/libpinset_ffi.so" >&2; exit 1; }
+echo "-- OkHttp 5.5.1 (okhttp-jvm): API-24 gate, tests"
+"${mvn[@]}" -Pokhttp5 test
+echo "-- android = true UniFFI variant: compile, API-24 gate"
+"${mvn[@]}" -Pandroid-variant process-classes
+echo "-- the installed jar from a separate Maven project (OkHttp 4.12.0, then OkHttp 5.5.1)"
+cd ../tests/jvm-consumer
+mvn -B --no-transfer-progress test
+mvn -B --no-transfer-progress -Pokhttp5 test

@@ -19,3 +19,5 @@ bash tests/okhttp-oracle/run.sh
 bash tests/android-nsc/run.sh
 echo "== Kotlin SDK on the host JVM and the Swift checks possible on Linux"
 bash scripts/bindings-test.sh
+echo "== mobile targets: pinset-ffi staticlib for the 4 Android ABIs and iOS (compile check)"
+bash scripts/cross-check.sh

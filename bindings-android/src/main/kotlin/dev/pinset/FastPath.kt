@@ -61,7 +61,10 @@ internal object FastPath {
 
     private const val INITIAL = 4096
     private const val KEEP_AT_MOST = 64 * 1024
-    private val scratch = ThreadLocal.withInitial { Scratch() }
+    // Not `ThreadLocal.withInitial` (API 26): minSdk is 24 (the Animal Sniffer gate in pom.xml).
+    private val scratch = object : ThreadLocal<Scratch>() {
+        override fun initialValue() = Scratch()
+    }
 
     /**
      * Writes what the native side reads into [s]: `host length (u16, big-endian) ‖ port (u16,
