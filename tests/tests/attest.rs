@@ -261,3 +261,45 @@ fn regexps_are_anchored() {
     assert!(!Matcher::regex("(?m)^a$").unwrap().matches("a\nb"));
     assert!(Matcher::regex("(").is_err());
 }
+
+#[test]
+fn manifest_attestations_round_trip_through_toml() {
+    let src = format!(
+        "version = 1\n[[domain]]\nname = \"tools.example.org\"\npins = [\"sha256/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\", \"sha256/BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBA=\"]\n\
+         [[attestation]]\nsubject = \"mcp \\\"tools\\\"\"\ntrusted_root = \"tr.json\"\nidentity = \"{IDENTITY}\"\nissuer_regexp = 'https://token\\.actions\\.githubusercontent\\.com'\nclaims = {{ source-repository-ref = \"refs/tags/v1.4.0\" }}\n\
+         [[attestation]]\nsubject = \"keyed\"\ntrusted_root = \"tr.json\"\nkey = \"release.pub\"\n"
+    );
+    let m = pinset::Manifest::parse(&src, None).unwrap().manifest;
+    assert_eq!(m.attestations.len(), 2);
+    assert_eq!(
+        m.attestations[0].signer,
+        pinset::manifest::AttestationSigner::Certificate {
+            identity: pinset::manifest::ValueMatch::Exact(IDENTITY.into()),
+            issuer: pinset::manifest::ValueMatch::Regexp(
+                r"https://token\.actions\.githubusercontent\.com".into()
+            ),
+            claims: vec![("source-repository-ref".into(), "refs/tags/v1.4.0".into())],
+        }
+    );
+    let again = pinset::Manifest::parse(&m.to_toml(""), None)
+        .unwrap()
+        .manifest;
+    assert_eq!(again.attestations, m.attestations);
+    // The entry's policy verifies a bundle signed by that identity.
+    let t = sigstore::now() - 100;
+    let w = World::new(t);
+    let root = TrustedRoot::from_json(
+        &serde_json::to_vec(&w.trusted_root(&RootWindows::around(t))).unwrap(),
+    )
+    .unwrap();
+    let b = w.make(ARTIFACT, &Spec::new(t), |_| {}).bundle;
+    let p = m.attestations[0].policy(std::path::Path::new(".")).unwrap();
+    verify_bundle(
+        &serde_json::to_vec(&b).unwrap(),
+        Artifact::Bytes(ARTIFACT),
+        &root,
+        &p,
+        UnixTime::now(),
+    )
+    .unwrap();
+}

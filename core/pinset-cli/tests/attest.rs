@@ -244,3 +244,217 @@ fn help_reads_like_cosign_and_states_the_phase() {
     assert!(out.contains("embedded SCTs"), "{out}");
     assert!(out.contains("RFC 3161"), "{out}");
 }
+
+/// A manifest directory with a real trusted root, a key, a signed artifact and its bundle.
+struct ManifestWorld {
+    dir: tempfile::TempDir,
+    file: String,
+    bundle: String,
+    key_bundle: String,
+}
+
+const PIN_DOMAIN: &str = "version = 1\n[[domain]]\nname = \"tools.example.org\"\npins = [\"sha256/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\", \"sha256/BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBA=\"]\n";
+
+impl ManifestWorld {
+    fn new() -> Self {
+        let t = sigstore::now() - 100;
+        let w = World::new(t);
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("sigstore")).unwrap();
+        write(
+            &dir.path().join("sigstore"),
+            "trusted_root.json",
+            serde_json::to_vec(&w.trusted_root(&RootWindows::around(t))).unwrap(),
+        );
+        let mut empty = w.trusted_root(&RootWindows::around(t));
+        empty["certificateAuthorities"] = serde_json::json!([]);
+        write(
+            dir.path(),
+            "no_ca.json",
+            serde_json::to_vec(&empty).unwrap(),
+        );
+        write(dir.path(), "not_json.json", "{");
+        let file = write(dir.path(), "server.bin", ARTIFACT)
+            .display()
+            .to_string();
+        let bundle = write(
+            dir.path(),
+            "server.bin.sigstore.json",
+            serde_json::to_vec(&w.make(ARTIFACT, &Spec::new(t), |_| {}).bundle).unwrap(),
+        )
+        .display()
+        .to_string();
+        let keyed = w.make(
+            ARTIFACT,
+            &Spec {
+                key_based: true,
+                ..Spec::new(t)
+            },
+            |_| {},
+        );
+        write(dir.path(), "release.pub", keyed.signer.public_pem());
+        let key_bundle = write(
+            dir.path(),
+            "key.sigstore.json",
+            serde_json::to_vec(&keyed.bundle).unwrap(),
+        )
+        .display()
+        .to_string();
+        Self {
+            dir,
+            file,
+            bundle,
+            key_bundle,
+        }
+    }
+
+    fn manifest(&self, attestation: &str) -> String {
+        write(
+            self.dir.path(),
+            "pins.toml",
+            format!("{PIN_DOMAIN}\n{attestation}"),
+        )
+        .display()
+        .to_string()
+    }
+}
+
+fn keyless_entry(extra: &str) -> String {
+    format!(
+        "[[attestation]]\nsubject = \"mcp-tools-server\"\ntrusted_root = \"sigstore/trusted_root.json\"\nidentity = \"{IDENTITY}\"\nissuer = \"{ISSUER}\"\n{extra}"
+    )
+}
+
+#[test]
+fn manifest_attestations_are_checked_and_used() {
+    let m = ManifestWorld::new();
+    // Valid entries: keyless with claims, regexps, key-based.
+    let ok = m.manifest(&keyless_entry("claims = { source-repository-ref = \"refs/tags/v1.4.0\", source-repository-uri = \"https://github.com/example/mcp-tools\" }\n"));
+    let (code, out, err) = pinset(&["check", &ok]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = pinset(&[
+        "attest",
+        "verify",
+        &m.file,
+        "--bundle",
+        &m.bundle,
+        "--manifest",
+        &ok,
+        "--subject",
+        "mcp-tools-server",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains(&format!("identity   {IDENTITY}")), "{out}");
+    let (code, _, err) = pinset(&[
+        "attest",
+        "verify",
+        &m.file,
+        "--bundle",
+        &m.bundle,
+        "--manifest",
+        &ok,
+        "--subject",
+        "other",
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("no [[attestation]] with subject 'other'"),
+        "{err}"
+    );
+    // The manifest's claims are enforced.
+    let wrong_ref = m.manifest(&keyless_entry(
+        "claims = { source-repository-ref = \"refs/heads/main\" }\n",
+    ));
+    let (code, _, err) = pinset(&[
+        "attest",
+        "verify",
+        &m.file,
+        "--bundle",
+        &m.bundle,
+        "--manifest",
+        &wrong_ref,
+        "--subject",
+        "mcp-tools-server",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("failed at step \"identity\""), "{err}");
+    let regexps = m.manifest("[[attestation]]\nsubject = \"s\"\ntrusted_root = \"sigstore/trusted_root.json\"\nidentity_regexp = 'https://github\\.com/example/mcp-tools/.*'\nissuer_regexp = 'https://token\\.actions\\.githubusercontent\\.com'\n");
+    assert_eq!(pinset(&["check", &regexps]).0, 0);
+    assert_eq!(
+        pinset(&[
+            "attest",
+            "verify",
+            &m.file,
+            "--bundle",
+            &m.bundle,
+            "--manifest",
+            &regexps,
+            "--subject",
+            "s"
+        ])
+        .0,
+        0
+    );
+    let keyed = m.manifest("[[attestation]]\nsubject = \"k\"\ntrusted_root = \"sigstore/trusted_root.json\"\nkey = \"release.pub\"\n");
+    assert_eq!(pinset(&["check", &keyed]).0, 0);
+    let (code, out, err) = pinset(&[
+        "attest",
+        "verify",
+        &m.file,
+        "--bundle",
+        &m.key_bundle,
+        "--manifest",
+        &keyed,
+        "--subject",
+        "k",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    // The manifest replaces the flags: mixing them is a usage error.
+    assert_eq!(
+        pinset(&[
+            "attest",
+            "verify",
+            &m.file,
+            "--bundle",
+            &m.bundle,
+            "--manifest",
+            &ok,
+            "--subject",
+            "mcp-tools-server",
+            "--certificate-identity",
+            IDENTITY
+        ])
+        .0,
+        2
+    );
+}
+
+#[test]
+fn manifest_attestation_errors_have_positions() {
+    let m = ManifestWorld::new();
+    let root = "trusted_root = \"sigstore/trusted_root.json\"\n";
+    for (entry, line, message) in [
+        (format!("[[attestation]]\nsubject = \"s\"\n{root}issuer = \"{ISSUER}\"\n"), 6, "missing `identity` (or `identity_regexp`)"),
+        (format!("[[attestation]]\nsubject = \"s\"\n{root}identity = \"{IDENTITY}\"\n"), 6, "missing `issuer` (or `issuer_regexp`)"),
+        (keyless_entry("identity_regexp = \"x\"\n"), 11, "`identity` and `identity_regexp` are exclusive"),
+        (format!("[[attestation]]\nsubject = \"s\"\n{root}identity_regexp = \"(\"\nissuer = \"{ISSUER}\"\n"), 9, "invalid regular expression"),
+        (keyless_entry("claims = { colour = \"blue\" }\n"), 11, "unknown Fulcio claim 'colour'"),
+        (keyless_entry("claims = { source-repository-ref = \"\" }\n"), 11, "empty value for claim"),
+        (format!("{}\n{}", keyless_entry(""), keyless_entry("")), 13, "duplicate attestation subject 'mcp-tools-server'"),
+        (format!("[[attestation]]\nsubject = \"s\"\n{root}key = \"release.pub\"\nidentity = \"{IDENTITY}\"\n"), 10, "`identity` does not apply with `key`"),
+        (format!("[[attestation]]\nsubject = \"s\"\n{root}key = \"missing.pub\"\n"), 9, "key: cannot read"),
+        (format!("[[attestation]]\nsubject = \"s\"\n{root}key = \"not_json.json\"\n"), 9, "key:"),
+        ("[[attestation]]\nsubject = \"s\"\ntrusted_root = \"missing.json\"\nkey = \"release.pub\"\n".to_owned(), 8, "trusted_root: cannot read"),
+        ("[[attestation]]\nsubject = \"s\"\ntrusted_root = \"not_json.json\"\nkey = \"release.pub\"\n".to_owned(), 8, "trusted_root: trusted root: not a Sigstore trusted root"),
+        (format!("[[attestation]]\nsubject = \"s\"\ntrusted_root = \"no_ca.json\"\nidentity = \"{IDENTITY}\"\nissuer = \"{ISSUER}\"\n"), 8, "lists no certificate authority"),
+        (format!("[[attestation]]\nsubject = \" \"\n{root}key = \"release.pub\"\n"), 7, "attestation subject must be a non-empty name"),
+        (format!("[[attestation]]\nsubject = \"s\"\n{root}key = \"release.pub\"\ncolour = 1\n"), 10, "unknown field `colour`"),
+        (format!("[[attestation]]\n{root}key = \"release.pub\"\n"), 6, "missing field `subject`"),
+    ] {
+        let p = m.manifest(&entry);
+        let (code, _, err) = pinset(&["check", &p]);
+        assert_eq!(code, 1, "{entry}\n{err}");
+        let at = format!("{p}:{line}:");
+        assert!(err.lines().any(|l| l.starts_with(&at) && l.contains(message)), "want {at} … {message}\n{entry}\n{err}");
+    }
+}

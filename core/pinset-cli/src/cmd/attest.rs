@@ -59,29 +59,41 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "BUNDLE")]
     bundle: PathBuf,
     /// The trusted root (trusted_root.json): logs and certificate authorities with validity windows.
-    #[arg(long, value_name = "TRUSTED_ROOT")]
-    trusted_root: PathBuf,
+    #[arg(
+        long,
+        value_name = "TRUSTED_ROOT",
+        required_unless_present = "manifest",
+        conflicts_with = "manifest"
+    )]
+    trusted_root: Option<PathBuf>,
+    /// Take the trusted root and the expected signer from this pin manifest's `[[attestation]]`
+    /// entry for `--subject` (instead of the identity flags).
+    #[arg(long, value_name = "MANIFEST", requires = "subject")]
+    manifest: Option<PathBuf>,
+    /// The `[[attestation]]` subject to use from `--manifest`.
+    #[arg(long, value_name = "SUBJECT", requires = "manifest")]
+    subject: Option<String>,
     /// The identity expected in the certificate's SAN, exactly.
     #[arg(
         long,
         value_name = "IDENTITY",
-        conflicts_with_all = ["certificate_identity_regexp", "key"],
-        required_unless_present_any = ["certificate_identity_regexp", "key"]
+        conflicts_with_all = ["certificate_identity_regexp", "key", "manifest"],
+        required_unless_present_any = ["certificate_identity_regexp", "key", "manifest"]
     )]
     certificate_identity: Option<String>,
     /// A regular expression (Rust regex syntax) the whole SAN must match; pinset anchors it.
-    #[arg(long, value_name = "REGEXP", conflicts_with = "key")]
+    #[arg(long, value_name = "REGEXP", conflicts_with_all = ["key", "manifest"])]
     certificate_identity_regexp: Option<String>,
     /// The OIDC issuer expected in the certificate (1.3.6.1.4.1.57264.1.8 or the legacy .1.1), exactly.
     #[arg(
         long,
         value_name = "ISSUER",
-        conflicts_with_all = ["certificate_oidc_issuer_regexp", "key"],
-        required_unless_present_any = ["certificate_oidc_issuer_regexp", "key"]
+        conflicts_with_all = ["certificate_oidc_issuer_regexp", "key", "manifest"],
+        required_unless_present_any = ["certificate_oidc_issuer_regexp", "key", "manifest"]
     )]
     certificate_oidc_issuer: Option<String>,
     /// A regular expression the whole OIDC issuer must match; pinset anchors it.
-    #[arg(long, value_name = "REGEXP", conflicts_with = "key")]
+    #[arg(long, value_name = "REGEXP", conflicts_with_all = ["key", "manifest"])]
     certificate_oidc_issuer_regexp: Option<String>,
     /// A further Fulcio claim that must be present with this exact value, as NAME=VALUE
     /// (source-repository-uri, source-repository-ref, source-repository-digest, build-signer-uri,
@@ -93,7 +105,7 @@ pub struct VerifyArgs {
     )]
     claims: Vec<String>,
     /// A public key (PEM or DER SPKI) for key-based bundles; the identity flags then do not apply.
-    #[arg(long, value_name = "PEM")]
+    #[arg(long, value_name = "PEM", conflicts_with = "manifest")]
     key: Option<PathBuf>,
 }
 
@@ -152,13 +164,45 @@ fn policy(a: &VerifyArgs) -> Result<Policy, CliError> {
     Ok(Policy::Identity(p))
 }
 
+/// The trusted root path and policy of the manifest's `[[attestation]]` entry for `subject`.
+fn from_manifest(manifest: &Path, subject: &str) -> Result<(PathBuf, Policy), CliError> {
+    let loaded = pinset::Manifest::load(manifest, None).map_err(|e| CliError(e.to_string()))?;
+    let dir = manifest
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let entry = loaded
+        .manifest
+        .attestations
+        .iter()
+        .find(|a| a.subject == subject)
+        .ok_or_else(|| {
+            CliError(format!(
+                "{}: no [[attestation]] with subject '{subject}'",
+                manifest.display()
+            ))
+        })?;
+    let policy = entry
+        .policy(dir)
+        .map_err(|e| CliError(format!("{}: {e}", manifest.display())))?;
+    Ok((entry.trusted_root_path(dir), policy))
+}
+
 fn verify(a: &VerifyArgs) -> Result<ExitCode, CliError> {
-    let policy = policy(a)?;
+    let (root_path, policy) = match (&a.manifest, &a.subject, &a.trusted_root) {
+        (Some(m), Some(s), _) => from_manifest(m, s)?,
+        (None, _, Some(t)) => (t.clone(), policy(a)?),
+        _ => {
+            return Err(CliError(
+                "give --trusted-root, or --manifest with --subject".into(),
+            ));
+        }
+    };
     let artifact = read_artifact(&a.file)?;
     let bundle = read_bounded(&a.bundle)?;
-    let root_json = read_bounded(&a.trusted_root)?;
+    let root_json = read_bounded(&root_path)?;
     let root = TrustedRoot::from_json(&root_json)
-        .map_err(|e| CliError(format!("{}: {e}", a.trusted_root.display())))?;
+        .map_err(|e| CliError(format!("{}: {e}", root_path.display())))?;
     match verify_bundle(
         &bundle,
         Artifact::Bytes(&artifact),

@@ -82,6 +82,7 @@ pub fn run(args: &Args) -> Result<ExitCode, CliError> {
             origin: "<none>".into(),
             domains: Vec::new(),
             debug_overrides: None,
+            attestations: Vec::new(),
         },
     };
     let policy = Arc::new(Policy::new(manifest));

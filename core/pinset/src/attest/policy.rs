@@ -27,8 +27,17 @@ pub struct AnchoredRegex {
 impl AnchoredRegex {
     /// Compiles `pattern`, anchored at both ends. Size-bounded by the `regex` crate's defaults.
     pub fn new(pattern: &str) -> Result<Self, String> {
-        let re = regex::Regex::new(&format!(r"\A(?:{pattern})\z"))
-            .map_err(|e| format!("invalid regular expression {pattern:?}: {e}"))?;
+        let re = regex::Regex::new(&format!(r"\A(?:{pattern})\z")).map_err(|e| {
+            // regex's syntax errors are multi-line (pattern, caret, message): keep the message.
+            let text = e.to_string();
+            let reason = text
+                .lines()
+                .last()
+                .unwrap_or_default()
+                .trim_start_matches("error: ")
+                .to_owned();
+            format!("invalid regular expression {pattern:?}: {reason}")
+        })?;
         Ok(Self {
             source: pattern.to_owned(),
             re,

@@ -315,6 +315,7 @@ pub fn android_nsc(src: &str, origin: &str) -> Result<Imported, ImportError> {
             origin: origin.to_owned(),
             domains,
             debug_overrides,
+            attestations: Vec::new(),
         },
         notes: cx.notes,
     })

@@ -104,6 +104,7 @@ pub fn okhttp_source(src: &str, origin: &str, lang: Language) -> Result<Imported
             origin: origin.to_owned(),
             domains,
             debug_overrides: None,
+            attestations: Vec::new(),
         },
         notes,
     })

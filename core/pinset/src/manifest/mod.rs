@@ -4,6 +4,7 @@
 //! pins, public-suffix names and single-pin enforced domains are errors with `file:line:col`.
 //! A manifest that parses is one the runtime can enforce.
 
+mod attestation;
 mod date;
 mod diagnostic;
 mod model;
@@ -11,6 +12,7 @@ mod raw;
 mod validate;
 mod write;
 
+pub use attestation::{Attestation, AttestationSigner, ValueMatch};
 pub use date::Date;
 pub use diagnostic::{Diagnostic, ManifestError, Severity, line_col};
 pub use model::{DebugOverrides, DomainRule, Loaded, Manifest, TrustAnchor};

@@ -15,6 +15,8 @@ pub struct Manifest {
     pub domains: Vec<DomainRule>,
     /// Extra trust anchors for debug builds only (Android `debug-overrides`), when asked for.
     pub debug_overrides: Option<DebugOverrides>,
+    /// `[[attestation]]` entries: build identities artifacts must be signed by (Sigstore).
+    pub attestations: Vec<super::Attestation>,
 }
 
 /// One `[[domain]]` table, with `[defaults]` applied.

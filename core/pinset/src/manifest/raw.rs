@@ -13,11 +13,29 @@ use toml::de::{DeTable, DeValue};
 /// A list of strings with the span of the whole array and of each element.
 pub(super) type Strings = Spanned<Vec<Spanned<String>>>;
 
+/// An inline table of strings, each key and value with its span.
+pub(super) type StringTable = Spanned<Vec<(Spanned<String>, Spanned<String>)>>;
+
 pub(super) struct RawManifest {
     pub version: Spanned<i64>,
     pub defaults: Option<RawDefaults>,
     pub domain: Vec<RawDomain>,
     pub debug_overrides: Option<RawDebug>,
+    /// `[[attestation]]` tables (Sigstore build identities of artifacts).
+    pub attestation: Vec<RawAttestation>,
+}
+
+/// One `[[attestation]]`.
+pub(super) struct RawAttestation {
+    pub span: Range<usize>,
+    pub subject: Spanned<String>,
+    pub trusted_root: Spanned<String>,
+    pub identity: Option<Spanned<String>>,
+    pub identity_regexp: Option<Spanned<String>>,
+    pub issuer: Option<Spanned<String>>,
+    pub issuer_regexp: Option<Spanned<String>>,
+    pub claims: Option<StringTable>,
+    pub key: Option<Spanned<String>>,
 }
 
 pub(super) struct RawDefaults {
@@ -53,7 +71,13 @@ pub(super) fn read(doc: &Spanned<DeTable<'_>>) -> Result<RawManifest, Errors> {
     let top = Table::new(
         doc.get_ref(),
         doc.span(),
-        &["version", "defaults", "domain", "debug_overrides"],
+        &[
+            "version",
+            "defaults",
+            "domain",
+            "debug_overrides",
+            "attestation",
+        ],
         &mut errs,
     );
     let version = top.required(&mut errs, "version", integer);
@@ -104,12 +128,33 @@ pub(super) fn read(doc: &Spanned<DeTable<'_>>) -> Result<RawManifest, Errors> {
             trust_anchors: t.required(errs, "trust_anchors", strings)?,
         })
     });
+    let attestation = top
+        .optional(&mut errs, "attestation", |v, span, errs| {
+            let DeValue::Array(items) = v else {
+                errs.push((
+                    span,
+                    format!(
+                        "invalid type: {}, expected an array of tables ([[attestation]])",
+                        describe(v)
+                    ),
+                ));
+                return None;
+            };
+            Some(
+                items
+                    .iter()
+                    .filter_map(|item| attestation(item.get_ref(), item.span(), errs))
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .unwrap_or_default();
     match version {
         Some(version) if errs.is_empty() => Ok(RawManifest {
             version,
             defaults,
             domain,
             debug_overrides,
+            attestation,
         }),
         _ => Err(errs),
     }
@@ -149,6 +194,54 @@ fn domain(v: &DeValue<'_>, span: Range<usize>, errs: &mut Errors) -> Option<RawD
         trust_anchors,
         require_backup_pin,
     })
+}
+
+fn attestation(v: &DeValue<'_>, span: Range<usize>, errs: &mut Errors) -> Option<RawAttestation> {
+    let t = Table::from_value(
+        v,
+        span.clone(),
+        &[
+            "subject",
+            "trusted_root",
+            "identity",
+            "identity_regexp",
+            "issuer",
+            "issuer_regexp",
+            "claims",
+            "key",
+        ],
+        errs,
+    )?;
+    let subject = t.required(errs, "subject", string);
+    let trusted_root = t.required(errs, "trusted_root", string);
+    Some(RawAttestation {
+        span,
+        identity: t.optional(errs, "identity", string),
+        identity_regexp: t.optional(errs, "identity_regexp", string),
+        issuer: t.optional(errs, "issuer", string),
+        issuer_regexp: t.optional(errs, "issuer_regexp", string),
+        claims: t.optional(errs, "claims", string_table),
+        key: t.optional(errs, "key", string),
+        subject: subject?,
+        trusted_root: trusted_root?,
+    })
+}
+
+/// An inline table of strings (`{ name = "value", … }`), keys and values with their spans.
+fn string_table(v: &DeValue<'_>, span: Range<usize>, errs: &mut Errors) -> Option<StringTable> {
+    let DeValue::Table(t) = v else {
+        invalid(v, span, "a table of strings", errs);
+        return None;
+    };
+    let before = errs.len();
+    let list: Vec<_> = t
+        .iter()
+        .filter_map(|(k, val)| {
+            let value = string(val.get_ref(), val.span(), errs)?;
+            Some((Spanned::new(k.span(), k.get_ref().to_string()), value))
+        })
+        .collect();
+    (errs.len() == before).then(|| Spanned::new(span, list))
 }
 
 /// A table whose unknown keys have been reported.

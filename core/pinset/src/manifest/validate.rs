@@ -334,10 +334,21 @@ fn build(cx: &mut Ctx<'_>, raw: RawManifest) -> Manifest {
     let debug_overrides = raw.debug_overrides.map(|d| DebugOverrides {
         trust_anchors: trust_anchors(cx, &d.trust_anchors, true),
     });
+    let attestations = {
+        let mut errs = Vec::new();
+        let list = super::attestation::build(&raw.attestation, cx.base_dir, &mut |span, msg| {
+            errs.push((span, msg));
+        });
+        for (span, msg) in errs {
+            cx.error(span, msg);
+        }
+        list
+    };
     Manifest {
         origin: cx.file.clone(),
         domains,
         debug_overrides,
+        attestations,
     }
 }
 

@@ -73,6 +73,7 @@ impl Manifest {
                 .join(", ");
             s.push_str(&format!("\n[debug_overrides]\ntrust_anchors = [{list}]\n"));
         }
+        s.push_str(&super::attestation::to_toml(&self.attestations));
         s
     }
 }
