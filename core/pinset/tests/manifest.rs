@@ -240,6 +240,46 @@ fn error_cases() -> Vec<(&'static str, String, usize, usize, &'static str)> {
             "must be an https:// URL",
         ),
         (
+            // A prefix test passed this; the URL's host is evil.example.
+            "http report uri with loopback userinfo",
+            format!(
+                "{v}{}",
+                domain(
+                    "a.example",
+                    "report_uris = [\"http://localhost:80@evil.example/\"]"
+                )
+            ),
+            5,
+            16,
+            "hide the real host",
+        ),
+        (
+            "http report uri with a loopback-looking host",
+            format!(
+                "{v}{}",
+                domain(
+                    "a.example",
+                    "report_uris = [\"http://127.0.0.1.evil.example/\"]"
+                )
+            ),
+            5,
+            16,
+            "non-loopback host",
+        ),
+        (
+            "https report uri with credentials",
+            format!(
+                "{v}{}",
+                domain(
+                    "a.example",
+                    "report_uris = [\"https://reports.example@evil.example/\"]"
+                )
+            ),
+            5,
+            16,
+            "credentials",
+        ),
+        (
             "user anchors",
             format!("{v}{}", domain("a.example", "trust_anchors = [\"user\"]")),
             5,

@@ -392,27 +392,44 @@ fn report_uris(cx: &mut Ctx<'_>, uris: &Strings) -> Vec<String> {
     let mut out = Vec::new();
     for u in uris.get_ref() {
         let s = u.get_ref();
-        let loopback_http = ["http://localhost", "http://127.0.0.1", "http://[::1]"]
-            .iter()
-            .any(|p| {
-                s.strip_prefix(p)
-                    .is_some_and(|rest| rest.is_empty() || rest.starts_with([':', '/']))
-            });
-        let https_host = s
-            .strip_prefix("https://")
-            .map(|r| r.split(['/', '?', '#']).next().unwrap_or(""));
-        if https_host.is_some_and(|h| !h.is_empty() && !h.contains(char::is_whitespace))
-            || loopback_http
-        {
-            out.push(s.clone());
-        } else {
-            cx.error(
+        match report_uri_problem(s) {
+            None => out.push(s.clone()),
+            Some(why) => cx.error(
                 u.span(),
-                format!("report URI '{s}' must be an https:// URL (http:// only for loopback)"),
-            );
+                format!(
+                    "report URI '{s}' must be an https:// URL (http:// only for loopback): {why}"
+                ),
+            ),
         }
     }
     out
+}
+
+/// Why a report URI is not acceptable, judged on the URL as a URL parser reads it (the host,
+/// not a prefix: `http://localhost:80@evil.example/` is a URL for `evil.example`).
+fn report_uri_problem(s: &str) -> Option<String> {
+    let url = match url::Url::parse(s) {
+        Ok(u) => u,
+        Err(e) => return Some(format!("not a URL ({e})")),
+    };
+    if !url.username().is_empty() || url.password().is_some() {
+        return Some("credentials (user@) in the URL are refused: they hide the real host".into());
+    }
+    let Some(host) = url.host() else {
+        return Some("no host".into());
+    };
+    match url.scheme() {
+        "https" => None,
+        "http" => {
+            let loopback = match host {
+                url::Host::Domain(d) => d == "localhost",
+                url::Host::Ipv4(ip) => ip.is_loopback(),
+                url::Host::Ipv6(ip) => ip.is_loopback(),
+            };
+            (!loopback).then(|| format!("http:// to the non-loopback host '{host}'"))
+        }
+        other => Some(format!("scheme '{other}'")),
+    }
 }
 
 fn trust_anchors(cx: &mut Ctx<'_>, anchors: &Strings, debug: bool) -> Vec<TrustAnchor> {
