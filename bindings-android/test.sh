@@ -36,7 +36,9 @@ cd bindings-android
 mvn=(mvn -B --no-transfer-progress -Dpinset.libdir="$libdir")
 echo "-- OkHttp 4.12.0: API-24 gate, tests, jar, install"
 "${mvn[@]}" install
-python3 -m zipfile -l target/pinset-jvm-0.1.0.jar | grep -q '^linux-x86-64/libpinset_ffi.so ' ||
+# (the listing is read whole first: `grep -q` closing the pipe early would fail under pipefail)
+listing=$(python3 -m zipfile -l target/pinset-jvm-0.1.0.jar)
+grep -q '^linux-x86-64/libpinset_ffi.so ' <<<"$listing" ||
   { echo "the jar lacks linux-x86-64/libpinset_ffi.so" >&2; exit 1; }
 echo "-- OkHttp 5.5.1 (okhttp-jvm): API-24 gate, tests"
 "${mvn[@]}" -Pokhttp5 test
