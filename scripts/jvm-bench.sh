@@ -4,6 +4,7 @@
 # plus the FFI costs on their own. Prints JMH's table and the ratios. Not part of the tests.
 #   JMH_ARGS="-f 1 -wi 2 -i 3" bash scripts/jvm-bench.sh    # quicker, noisier
 #   BENCH='Hit|FirstSight' bash scripts/jvm-bench.sh         # only the benchmarks matching a regex
+#   bash scripts/jvm-bench.sh handshake [ROUNDS [WARMUP]]    # whole TLS handshakes, paired with OkHttp
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --locked --quiet -p pinset-ffi
@@ -13,6 +14,9 @@ lib=${PINSET_LIB:-$(bash scripts/build-mobile-lib.sh)}
 cd bindings-android
 mvn -B -q --no-transfer-progress -Pjmh test-compile dependency:build-classpath -Dmdep.outputFile=target/jmh/cp.txt -Dmdep.includeScope=test
 cp="target/jmh/test-classes:target/jmh/classes:$(cat target/jmh/cp.txt)"
+if [ "${1:-}" = handshake ]; then
+  exec java -cp "$cp" -Xms256m -Xmx256m "-Djna.library.path=$(dirname "$lib")" dev.pinset.bench.HandshakeBench "${2:-2000}" "${3:-1000}"
+fi
 out=target/jmh/result.json
 # shellcheck disable=SC2086
 java -cp "$cp" org.openjdk.jmh.Main "dev.pinset.bench.PinCheckJmh.*(${BENCH:-.})" \

@@ -2,17 +2,22 @@ import Foundation
 import PinsetFFI
 import Security
 
-/// Pinning for `URLSession`: the system evaluates the server trust (`SecTrustEvaluateWithError`),
-/// then the Rust core applies the manifest's pins to the **evaluated** chain
-/// (`SecTrustCopyCertificateChain`), never to the certificates the server merely sent.
+/// Pinning for `URLSession`: the system evaluates the server trust (`SecTrustEvaluateWithError`)
+/// against the anchors of the host's manifest rule, then the Rust core applies the manifest's pins
+/// to the **evaluated** chain (`SecTrustCopyCertificateChain`), never to the certificates the
+/// server merely sent. A rule with its own CA files gets exactly those CAs as anchors
+/// (`SecTrustSetAnchorCertificates`), plus the system store only when the rule lists `system`
+/// (`SecTrustSetAnchorCertificatesOnly(trust, !system)`); they are never anchors for another host.
 public final class PinsetSessionDelegate: NSObject, URLSessionDelegate, @unchecked Sendable {
     private let pinset: PinsetFFI.Pinset
     /// Called with every pin verdict that refused or reported a connection.
     public var onVerdict: (@Sendable (PinVerdict) -> Void)?
 
-    /// Loads a manifest (the same `pins.toml` the CLI checks).
-    public init(manifestToml: String) throws {
-        self.pinset = try PinsetFFI.Pinset.fromToml(manifest: manifestToml)
+    /// Loads a manifest (the same `pins.toml` the CLI checks) with the bytes (PEM or DER) of its
+    /// trust-anchor files, keyed by the path exactly as the manifest writes it (e.g. read from the
+    /// app bundle). A rule whose anchor file is not supplied makes this throw.
+    public init(manifestToml: String, anchors: [String: Data] = [:]) throws {
+        self.pinset = try PinsetFFI.Pinset.fromTomlWithAnchors(manifest: manifestToml, anchors: anchors)
     }
 
     public func urlSession(
@@ -27,8 +32,19 @@ public final class PinsetSessionDelegate: NSObject, URLSessionDelegate, @uncheck
             return
         }
         let host = challenge.protectionSpace.host
-        // Normal validation first (SSL policy with the host name).
+        // Normal validation first (SSL policy with the host name), against the rule's anchors.
         SecTrustSetPolicies(trust, SecPolicyCreateSSL(true, host as CFString))
+        if let rule = pinset.ruleTrust(host: host) {
+            let certs = rule.anchors.compactMap { SecCertificateCreateWithData(nil, $0.der as CFData) }
+            guard certs.count == rule.anchors.count else {
+                completionHandler(.cancelAuthenticationChallenge, nil)
+                return
+            }
+            if !certs.isEmpty {
+                SecTrustSetAnchorCertificates(trust, certs as CFArray)
+            }
+            SecTrustSetAnchorCertificatesOnly(trust, !rule.system)
+        }
         var error: CFError?
         guard SecTrustEvaluateWithError(trust, &error),
               let chain = SecTrustCopyCertificateChain(trust) as? [SecCertificate]

@@ -169,3 +169,79 @@ fn connect_refuses_a_private_ca_for_another_host_over_openssl() {
         }
     }
 }
+
+/// Runs `pinset ARGS` and kills it after 20 s (a FIFO or device would otherwise hang the test).
+fn pinset_bounded(args: &[&std::ffi::OsStr]) -> Run {
+    use std::io::Read as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pinset"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("pinset {args:?} did not finish in 20 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: out,
+    }
+}
+
+#[test]
+fn check_and_evaluate_refuse_anchor_files_that_are_not_bounded_regular_files() {
+    let w = World::new();
+    let d = w.dir.path();
+    assert!(
+        Command::new("mkfifo")
+            .arg(d.join("fifo.pem"))
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::os::unix::fs::symlink("/dev/zero", d.join("zero.pem")).unwrap();
+    let chain = write(d, "chain.pem", w.corp.leaf.pem());
+    for (file, expect) in [
+        ("fifo.pem", "not a regular file (a FIFO)"),
+        ("zero.pem", "not a regular file (a character device)"),
+    ] {
+        let m = w.manifest(&format!("[\"{file}\"]"));
+        for args in [
+            vec!["check".as_ref(), m.as_os_str()],
+            vec![
+                "evaluate".as_ref(),
+                m.as_os_str(),
+                "--host".as_ref(),
+                "build.corp.example".as_ref(),
+                "--chain".as_ref(),
+                chain.as_os_str(),
+            ],
+        ] {
+            let r = pinset_bounded(&args);
+            assert!(r.code == 1 || r.code == 2, "{args:?}: {}", r.stdout);
+            assert!(r.stdout.contains(expect), "{args:?}: {}", r.stdout);
+            assert!(r.stdout.contains("pins.toml:"), "{args:?}: {}", r.stdout);
+        }
+    }
+}

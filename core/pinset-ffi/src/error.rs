@@ -37,6 +37,13 @@ pub enum PinsetError {
         /// What the foreign side reported.
         reason: String,
     },
+    /// A rule's trust-anchor file was not supplied, is too large or holds no certificate; the
+    /// message names the manifest location and the file.
+    #[error("{reason}")]
+    Anchor {
+        /// `origin:line: domain '…': trust anchor '…': …`.
+        reason: String,
+    },
 }
 
 impl From<uniffi::UnexpectedUniFFICallbackError> for PinsetError {

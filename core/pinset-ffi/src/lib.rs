@@ -4,11 +4,13 @@
 
 uniffi::setup_scaffolding!();
 
+mod anchors;
 mod error;
 pub mod fast;
 mod pinset;
 mod signing;
 
+pub use self::anchors::{AnchorCertificate, RuleTrust};
 pub use self::error::PinsetError;
 pub use self::pinset::{DecisionKind, PinVerdict, Pinset, ReportSink, pin_of_certificate};
 pub use self::signing::{

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use pinset::pin::PinCache;
+use pinset::trust::ManifestAnchors;
 use pinset::{Decision, Manifest, Pin, Policy};
 
 use crate::PinsetError;
@@ -74,8 +75,30 @@ pub struct Pinset {
     pub(crate) policy: Policy,
     /// Certificate pins seen before (exact DER → pin), shared by every check on this object.
     pub(crate) pins: PinCache,
+    /// Each rule's trust anchors, resolved from the bytes the app supplied.
+    pub(crate) anchors: ManifestAnchors,
     sink: Mutex<Option<Arc<dyn ReportSink>>>,
     sent: Mutex<HashMap<ReportKey, i64>>,
+}
+
+impl Pinset {
+    /// Parses the manifest and resolves every rule's anchors from `anchors` (path → bytes).
+    pub(crate) fn load(
+        manifest: &str,
+        anchors: HashMap<String, Vec<u8>>,
+    ) -> Result<Arc<Self>, PinsetError> {
+        let loaded = Manifest::parse(manifest, None).map_err(|e| PinsetError::Manifest {
+            reason: e.to_string(),
+        })?;
+        let anchors = crate::anchors::resolve(&loaded.manifest, anchors)?;
+        Ok(Arc::new(Self {
+            policy: Policy::new(loaded.manifest),
+            pins: PinCache::new(),
+            anchors,
+            sink: Mutex::new(None),
+            sent: Mutex::new(HashMap::new()),
+        }))
+    }
 }
 
 impl std::fmt::Debug for Pinset {
@@ -88,18 +111,12 @@ impl std::fmt::Debug for Pinset {
 
 #[uniffi::export]
 impl Pinset {
-    /// Loads a manifest from its TOML text (trust-anchor files are not opened on device).
+    /// Loads a manifest from its TOML text. A manifest whose rules name trust-anchor files needs
+    /// their bytes: use [`Pinset::from_toml_with_anchors`]; here such a manifest is an error
+    /// ([`PinsetError::Anchor`]), never loaded with the files silently ignored.
     #[uniffi::constructor]
     pub fn from_toml(manifest: String) -> Result<Arc<Self>, PinsetError> {
-        let loaded = Manifest::parse(&manifest, None).map_err(|e| PinsetError::Manifest {
-            reason: e.to_string(),
-        })?;
-        Ok(Arc::new(Self {
-            policy: Policy::new(loaded.manifest),
-            pins: PinCache::new(),
-            sink: Mutex::new(None),
-            sent: Mutex::new(HashMap::new()),
-        }))
+        Self::load(&manifest, HashMap::new())
     }
 
     /// Loads a manifest from UTF-8 bytes.
@@ -301,9 +318,9 @@ impl Pinset {
                 &owned
             }
         };
-        let der: Vec<pinset::chain::CertificateDer<'static>> = chain
+        let der: Vec<pinset::certificate::CertificateDer<'static>> = chain
             .iter()
-            .map(|c| pinset::chain::CertificateDer::from(c.as_ref().to_vec()))
+            .map(|c| pinset::certificate::CertificateDer::from(c.as_ref().to_vec()))
             .collect();
         let report = pinset::report::Report::new(verdict, port, &der, &der, now);
         // A failing sink must not change the pin decision.

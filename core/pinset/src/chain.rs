@@ -9,11 +9,7 @@
 
 use std::cell::RefCell;
 
-use rustls_pki_types::{ServerName, TrustAnchor, UnixTime};
-
-// Transitional path for `pinset-ffi` until its file split lands; the home is `crate::certificate`.
-#[doc(hidden)]
-pub use rustls_pki_types::CertificateDer;
+use rustls_pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
 use webpki::{EndEntityCert, KeyUsage, VerifiedPath};
 
 use crate::certificate::spki_of_certificate;

@@ -16,10 +16,6 @@ use crate::certificate::{CertDerError, spki_of_certificate};
 pub mod cache;
 pub use cache::PinCache;
 
-// Transitional path for `pinset-ffi` until its file split lands; the home is `crate::certificate`.
-#[doc(hidden)]
-pub use crate::certificate::split_first_certificate;
-
 /// The textual prefix of a SHA-256 SPKI pin, as OkHttp writes it.
 pub const PIN_PREFIX: &str = "sha256/";
 

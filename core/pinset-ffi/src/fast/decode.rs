@@ -1,7 +1,7 @@
 //! The fast path's input format: `host length (u16, big-endian) ‖ port (u16, big-endian;
 //! 0 = unknown) ‖ host (UTF-8) ‖ certificate DER ‖ certificate DER …`, leaf first.
 
-use pinset::pin::split_first_certificate;
+use pinset::certificate::split_first_certificate;
 
 /// Longest path accepted (Android and webpki limit paths far below this).
 pub const MAX_CERTS: usize = 16;

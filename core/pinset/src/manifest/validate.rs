@@ -463,7 +463,8 @@ fn trust_anchors(cx: &mut Ctx<'_>, anchors: &Strings, debug: bool) -> Vec<TrustA
             path => {
                 let resolved = cx.base_dir.map(|b| b.join(path));
                 if let Some(r) = &resolved {
-                    match std::fs::read(r) {
+                    // Bounded, regular files only: a FIFO or device never hangs the check.
+                    match crate::trust::read_anchor_file(r) {
                         Ok(bytes) => match crate::certificate::parse_certificates(&bytes) {
                             Ok(certs) if !certs.is_empty() => {}
                             Ok(_) => cx.error(
@@ -474,10 +475,11 @@ fn trust_anchors(cx: &mut Ctx<'_>, anchors: &Strings, debug: bool) -> Vec<TrustA
                                 cx.error(a.span(), format!("trust anchor file '{path}': {e}"))
                             }
                         },
-                        Err(e) => cx.error(
+                        Err(crate::trust::AnchorProblem::Io(e)) => cx.error(
                             a.span(),
                             format!("cannot read trust anchor file '{path}': {e}"),
                         ),
+                        Err(e) => cx.error(a.span(), format!("trust anchor file '{path}': {e}")),
                     }
                 }
                 TrustAnchor::Pem {

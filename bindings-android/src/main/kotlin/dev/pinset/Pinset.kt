@@ -7,22 +7,12 @@ import dev.pinset.ffi.ReportSink
 import dev.pinset.ffi.RequestSigner
 import dev.pinset.ffi.SignOptions
 import dev.pinset.ffi.signRequestWithSigner
-import java.net.Socket
 import java.security.KeyStore
-import java.security.cert.CertPathBuilder
-import java.security.cert.CertStore
+import java.util.concurrent.ConcurrentHashMap
 import java.security.cert.CertificateException
-import java.security.cert.CollectionCertStoreParameters
-import java.security.cert.PKIXBuilderParameters
-import java.security.cert.PKIXCertPathBuilderResult
-import java.security.cert.TrustAnchor
-import java.security.cert.X509CertSelector
 import java.security.cert.X509Certificate
 import javax.net.ssl.SSLContext
-import javax.net.ssl.SSLEngine
-import javax.net.ssl.SSLSocket
 import javax.net.ssl.TrustManagerFactory
-import javax.net.ssl.X509ExtendedTrustManager
 import javax.net.ssl.X509TrustManager
 import okhttp3.Interceptor
 import okhttp3.OkHttpClient
@@ -35,10 +25,30 @@ class Pinset private constructor(internal val core: dev.pinset.ffi.Pinset) {
     internal val fastHandle: Long = core.fastPathHandle().toLong()
 
     companion object {
-        /** Loads a pin manifest (the same `pins.toml` the CLI checks and generates from). */
+        /**
+         * Loads a pin manifest (the same `pins.toml` the CLI checks and generates from) with the bytes
+         * (PEM or DER) of its trust-anchor files, keyed by the path exactly as the manifest writes it
+         * (e.g. read from Android assets). A rule whose anchor file is not supplied fails the load.
+         */
         @JvmStatic
-        fun load(manifestToml: String): Pinset = Pinset(dev.pinset.ffi.Pinset.fromToml(manifestToml))
+        @JvmOverloads
+        fun load(manifestToml: String, anchors: Map<String, ByteArray> = emptyMap()): Pinset =
+            Pinset(dev.pinset.ffi.Pinset.fromTomlWithAnchors(manifestToml, anchors))
     }
+
+    private val trustCache = ConcurrentHashMap<String, HostTrust>()
+
+    /** The anchors [host]'s rule validates against; null when it uses the platform's (cached per host). */
+    internal fun ruleTrust(host: String): HostTrust? {
+        trustCache[host]?.let { return it.takeIf { t -> t.own } }
+        val t = core.ruleTrust(host)?.let { r -> HostTrust(true, r.rule, r.system, r.anchors.map { it.der }) } ?: HostTrust.DEFAULTS
+        if (trustCache.size >= 1024) trustCache.clear()
+        trustCache[host] = t
+        return t.takeIf { it.own }
+    }
+
+    /** Which manifest anchor (file path, or `system`) the validated [path] of [host] ends at. */
+    fun anchorOf(host: String, path: List<X509Certificate>): String? = core.anchorOf(host, path.map { it.encoded })
 
     /** Receives RFC 7469-style JSON reports (violations, report-only, expiry); rate-limited in Rust. */
     fun onReport(listener: (String) -> Unit) {
@@ -79,51 +89,15 @@ fun defaultTrustManager(keyStore: KeyStore? = null): X509TrustManager {
     return tmf.trustManagers.filterIsInstance<X509TrustManager>().first()
 }
 
-/** Thrown when pinning rejects a server; [verdict] carries the peer's pins and the configured rule. */
-class PinningException(val verdict: PinVerdict) : CertificateException(verdict.message)
-
-/**
- * `X509TrustManager` for OkHttp / `SSLContext`: hostname-aware platform validation, then the Rust pin
- * decision on the **validated** path. On Android, `X509TrustManagerExtensions.checkServerTrusted`
- * returns that path; on a JVM it is rebuilt with PKIX from the platform's anchors, so a certificate the
- * server merely appended never counts (OkHttp CVE-2016-2402).
- */
-class PinsetTrustManager(private val pinset: Pinset, private val platform: X509TrustManager) : X509ExtendedTrustManager() {
-    override fun getAcceptedIssuers(): Array<X509Certificate> = platform.acceptedIssuers
-
-    override fun checkClientTrusted(chain: Array<X509Certificate>, authType: String) = platform.checkClientTrusted(chain, authType)
-    override fun checkClientTrusted(chain: Array<X509Certificate>, authType: String, socket: Socket?) = platform.checkClientTrusted(chain, authType)
-    override fun checkClientTrusted(chain: Array<X509Certificate>, authType: String, engine: SSLEngine?) = platform.checkClientTrusted(chain, authType)
-
-    override fun checkServerTrusted(chain: Array<X509Certificate>, authType: String) =
-        throw CertificateException("pinning needs the host name: use an SSLSocket/SSLEngine-aware caller")
-
-    override fun checkServerTrusted(chain: Array<X509Certificate>, authType: String, socket: Socket?) {
-        val host = (socket as? SSLSocket)?.handshakeSession?.peerHost ?: throw CertificateException("no peer host for pinning")
-        if (platform is X509ExtendedTrustManager) platform.checkServerTrusted(chain, authType, socket) else platform.checkServerTrusted(chain, authType)
-        enforce(host, chain)
-    }
-
-    override fun checkServerTrusted(chain: Array<X509Certificate>, authType: String, engine: SSLEngine?) {
-        val host = engine?.handshakeSession?.peerHost ?: engine?.peerHost ?: throw CertificateException("no peer host for pinning")
-        if (platform is X509ExtendedTrustManager) platform.checkServerTrusted(chain, authType, engine) else platform.checkServerTrusted(chain, authType)
-        enforce(host, chain)
-    }
-
-    private fun enforce(host: String, chain: Array<X509Certificate>) = pinset.enforce(host, validatedPath(chain))
-
-    /** The path the platform's anchors validate, leaf first, anchor last (PKIX path building). */
-    fun validatedPath(chain: Array<X509Certificate>): List<X509Certificate> {
-        val anchors = platform.acceptedIssuers.map { TrustAnchor(it, null) }.toSet()
-        val selector = X509CertSelector().apply { certificate = chain[0] }
-        val params = PKIXBuilderParameters(anchors, selector).apply {
-            isRevocationEnabled = false
-            addCertStore(CertStore.getInstance("Collection", CollectionCertStoreParameters(chain.toList())))
-        }
-        val result = CertPathBuilder.getInstance("PKIX").build(params) as PKIXCertPathBuilderResult
-        return result.certPath.certificates.map { it as X509Certificate } + result.trustAnchor.trustedCert
+/** A host's rule's anchors: [own] false means the platform's defaults. */
+internal class HostTrust(val own: Boolean, val rule: String, val system: Boolean, val anchors: List<ByteArray>) {
+    companion object {
+        val DEFAULTS = HostTrust(false, "", true, emptyList())
     }
 }
+
+/** Thrown when pinning rejects a server; [verdict] carries the peer's pins and the configured rule. */
+class PinningException(val verdict: PinVerdict) : CertificateException(verdict.message)
 
 /** Installs pinset's trust manager on an OkHttp client. */
 fun OkHttpClient.Builder.pinset(pinset: Pinset, platform: X509TrustManager = defaultTrustManager()): OkHttpClient.Builder {

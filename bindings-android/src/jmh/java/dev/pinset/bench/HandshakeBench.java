@@ -1,0 +1,142 @@
+package dev.pinset.bench;
+
+import dev.pinset.Pinset;
+import dev.pinset.PinsetTrustManager;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLServerSocket;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509TrustManager;
+import okhttp3.CertificatePinner;
+import okhttp3.tls.HandshakeCertificates;
+import okhttp3.tls.HeldCertificate;
+
+/**
+ * Whole TLS 1.3 handshakes on 127.0.0.1, one process, interleaved and paired: each round runs one
+ * handshake whose trust manager is the platform's with OkHttp's {@code CertificatePinner.check}
+ * on the peer chain afterwards (what an OkHttp client with a pinner does), and one with
+ * {@code PinsetTrustManager} over the same platform trust manager, in alternating order, each
+ * with a fresh {@code SSLContext} (no resumption). The paired difference (pinset - OkHttp) per
+ * round is reported as its median and mean with a 95% interval; also both arms' medians.
+ * Run by {@code bash scripts/jvm-bench.sh handshake}. No timing assertions anywhere.
+ */
+public final class HandshakeBench {
+    private static final String HOST = "localhost";
+
+    public static void main(String[] args) throws Exception {
+        int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 2000;
+        int warmup = args.length > 1 ? Integer.parseInt(args[1]) : 1000;
+        HeldCertificate root = new HeldCertificate.Builder().certificateAuthority(1).commonName("root").ecdsa256().build();
+        HeldCertificate intermediate = new HeldCertificate.Builder().certificateAuthority(0).commonName("int").ecdsa256().signedBy(root).build();
+        HeldCertificate leaf = new HeldCertificate.Builder().commonName(HOST).addSubjectAlternativeName(HOST).ecdsa256().signedBy(intermediate).build();
+        HandshakeCertificates serverCerts = new HandshakeCertificates.Builder().heldCertificate(leaf, intermediate.certificate()).build();
+
+        KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
+        ks.load(null, null);
+        ks.setCertificateEntry("root", root.certificate());
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(ks);
+        X509TrustManager platform = (X509TrustManager) tmf.getTrustManagers()[0];
+
+        String backup = CertificatePinner.pin(new HeldCertificate.Builder().ecdsa256().build().certificate());
+        String intPin = CertificatePinner.pin(intermediate.certificate());
+        CertificatePinner pinner = new CertificatePinner.Builder().add(HOST, backup, intPin).build();
+        Pinset pinset = Pinset.Companion.load("version = 1\n[[domain]]\nname = \"" + HOST + "\"\npins = [\"" + backup + "\", \"" + intPin + "\"]\n");
+        PinsetTrustManager ours = pinset.trustManager(platform);
+
+        SSLServerSocket server = (SSLServerSocket) serverCerts.sslContext().getServerSocketFactory().createServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        server.setEnabledProtocols(new String[] {"TLSv1.3"});
+        Thread acceptor = new Thread(() -> serve(server), "handshake-server");
+        acceptor.setDaemon(true);
+        acceptor.start();
+        int port = server.getLocalPort();
+
+        long[] okhttp = new long[rounds];
+        long[] pin = new long[rounds];
+        for (int i = -warmup; i < rounds; i++) {
+            boolean pinsetFirst = (i & 1) == 0;
+            long a, b;
+            if (pinsetFirst) {
+                b = handshake(port, ours, null);
+                a = handshake(port, platform, pinner);
+            } else {
+                a = handshake(port, platform, pinner);
+                b = handshake(port, ours, null);
+            }
+            if (i >= 0) {
+                okhttp[i] = a;
+                pin[i] = b;
+            }
+        }
+        server.close();
+        long[] diff = new long[rounds];
+        double sum = 0;
+        for (int i = 0; i < rounds; i++) {
+            diff[i] = pin[i] - okhttp[i];
+            sum += diff[i];
+        }
+        double mean = sum / rounds;
+        double var = 0;
+        for (long d : diff) var += (d - mean) * (d - mean);
+        double sd = Math.sqrt(var / (rounds - 1));
+        double ci = 1.96 * sd / Math.sqrt(rounds);
+        System.out.printf("JVM: %s %s; %d paired rounds after %d warm-up rounds; validation branch: %s%n",
+                System.getProperty("java.vm.name"), System.getProperty("java.version"), rounds, warmup, ours.getValidationBranch());
+        System.out.printf("handshake okhttp+CertificatePinner median %.1f us%n", median(okhttp) / 1e3);
+        System.out.printf("handshake pinset trust manager     median %.1f us%n", median(pin) / 1e3);
+        System.out.printf("paired difference pinset - okhttp: median %.1f us, mean %.1f us +- %.1f us (95%%)%n",
+                median(diff) / 1e3, mean / 1e3, ci / 1e3);
+    }
+
+    private static double median(long[] v) {
+        long[] s = v.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2.0;
+    }
+
+    /** One full handshake with a fresh context; [pinner] checked on the peer chain when given. */
+    private static long handshake(int port, X509TrustManager tm, CertificatePinner pinner) throws Exception {
+        SSLContext ctx = SSLContext.getInstance("TLS");
+        ctx.init(null, new X509TrustManager[] {tm}, null);
+        long t0 = System.nanoTime();
+        try (SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket(HOST, port)) {
+            SSLParameters p = s.getSSLParameters();
+            p.setEndpointIdentificationAlgorithm("HTTPS");
+            p.setServerNames(List.of(new javax.net.ssl.SNIHostName(HOST)));
+            s.setSSLParameters(p);
+            s.startHandshake();
+            if (pinner != null) {
+                List<Certificate> peer = new ArrayList<>(Arrays.asList(s.getSession().getPeerCertificates()));
+                pinner.check(HOST, peer);
+            }
+            long t = System.nanoTime() - t0;
+            OutputStream out = s.getOutputStream();
+            out.write(1);
+            out.flush();
+            return t;
+        }
+    }
+
+    private static void serve(ServerSocket server) {
+        while (!server.isClosed()) {
+            try (Socket s = server.accept()) {
+                ((SSLSocket) s).startHandshake();
+                InputStream in = s.getInputStream();
+                in.read();
+            } catch (Exception e) {
+                if (server.isClosed()) return;
+            }
+        }
+    }
+}
