@@ -559,3 +559,26 @@ fn expiry_boundary_is_midnight_utc() {
         Ok(Decision::Expired { rule: 0 })
     );
 }
+
+#[test]
+fn serial_is_a_positive_integer_and_round_trips() {
+    let ok = format!("version = 1\nserial = 42\n{}", domain("a.example", ""));
+    let m = Manifest::parse(&ok, None).unwrap().manifest;
+    assert_eq!(m.serial, Some(42));
+    let again = Manifest::parse(&m.to_toml(""), None).unwrap().manifest;
+    assert_eq!(again.serial, Some(42));
+    let none = format!("version = 1\n{}", domain("a.example", ""));
+    assert_eq!(Manifest::parse(&none, None).unwrap().manifest.serial, None);
+    for (bad, fragment) in [
+        ("serial = 0", "positive"),
+        ("serial = -3", "positive"),
+        ("serial = \"7\"", "invalid type"),
+        ("serial = 1.5", "invalid type"),
+    ] {
+        let src = format!("version = 1\n{bad}\n{}", domain("a.example", ""));
+        let err = Manifest::parse_with(&src, "pins.toml", None, None).unwrap_err();
+        let d = &err.diagnostics()[0];
+        assert!(d.message.contains(fragment), "{bad}: {err}");
+        assert_eq!((d.line, d.col), (2, 10), "{bad}: {d}");
+    }
+}

@@ -80,6 +80,7 @@ pub fn run(args: &Args) -> Result<ExitCode, CliError> {
         }
         None => Manifest {
             origin: "<none>".into(),
+            serial: None,
             domains: Vec::new(),
             debug_overrides: None,
             attestations: Vec::new(),

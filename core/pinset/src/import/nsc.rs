@@ -313,6 +313,7 @@ pub fn android_nsc(src: &str, origin: &str) -> Result<Imported, ImportError> {
     self_check(Imported {
         manifest: Manifest {
             origin: origin.to_owned(),
+            serial: None,
             domains,
             debug_overrides,
             attestations: Vec::new(),

@@ -102,6 +102,7 @@ pub fn okhttp_source(src: &str, origin: &str, lang: Language) -> Result<Imported
     self_check(Imported {
         manifest: Manifest {
             origin: origin.to_owned(),
+            serial: None,
             domains,
             debug_overrides: None,
             attestations: Vec::new(),

@@ -11,6 +11,9 @@ use crate::pin::Pin;
 pub struct Manifest {
     /// Where it was read from (for messages and generated headers); `<string>` when parsed from memory.
     pub origin: String,
+    /// Top-level `serial = N` (a positive integer): the update ratchet. A manifest delivered by
+    /// a signed update must carry one greater than the active manifest's (see `update`).
+    pub serial: Option<u64>,
     /// Domain rules in file order; names are unique after canonicalisation.
     pub domains: Vec<DomainRule>,
     /// Extra trust anchors for debug builds only (Android `debug-overrides`), when asked for.

@@ -18,6 +18,7 @@ pub(super) type StringTable = Spanned<Vec<(Spanned<String>, Spanned<String>)>>;
 
 pub(super) struct RawManifest {
     pub version: Spanned<i64>,
+    pub serial: Option<Spanned<i64>>,
     pub defaults: Option<RawDefaults>,
     pub domain: Vec<RawDomain>,
     pub debug_overrides: Option<RawDebug>,
@@ -73,6 +74,7 @@ pub(super) fn read(doc: &Spanned<DeTable<'_>>) -> Result<RawManifest, Errors> {
         doc.span(),
         &[
             "version",
+            "serial",
             "defaults",
             "domain",
             "debug_overrides",
@@ -81,6 +83,7 @@ pub(super) fn read(doc: &Spanned<DeTable<'_>>) -> Result<RawManifest, Errors> {
         &mut errs,
     );
     let version = top.required(&mut errs, "version", integer);
+    let serial = top.optional(&mut errs, "serial", integer);
     let defaults = top.optional(&mut errs, "defaults", |v, span, errs| {
         let t = Table::from_value(
             v,
@@ -151,6 +154,7 @@ pub(super) fn read(doc: &Spanned<DeTable<'_>>) -> Result<RawManifest, Errors> {
     match version {
         Some(version) if errs.is_empty() => Ok(RawManifest {
             version,
+            serial,
             defaults,
             domain,
             debug_overrides,

@@ -12,6 +12,9 @@ impl Manifest {
             s.push_str(&format!("# {line}\n"));
         }
         s.push_str("version = 1\n");
+        if let Some(n) = self.serial {
+            s.push_str(&format!("serial = {n}\n"));
+        }
         for d in &self.domains {
             s.push_str(&format!("\n[[domain]]\nname = {}\n", q(&d.name)));
             if d.include_subdomains {
