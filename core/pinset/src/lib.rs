@@ -21,6 +21,7 @@
 //! | [`report`] | RFC 7469-style violation reports |
 //! | [`signing`] | RFC 9421 HTTP Message Signatures, RFC 9530 Content-Digest, foreign signers |
 //! | [`spiffe`] | SPIFFE IDs and matchers; bundles and X.509-SVID verification (feature `spiffe`) |
+//! | [`update`] | signed pin-set updates: a TUF 1.0 client (and repository signer) for the manifest |
 //! | `verifier` | rustls `ServerCertVerifier` + pinned `ClientConfig` builder, mTLS (feature `tls`) |
 
 #[cfg(feature = "attest")]
@@ -39,6 +40,7 @@ pub mod report;
 pub mod signing;
 pub mod spiffe;
 pub mod trust;
+pub mod update;
 #[cfg(feature = "tls")]
 pub mod verifier;
 

@@ -1,0 +1,319 @@
+//! The repository side: sign TUF metadata for a pin manifest (what `pinset update init`,
+//! `publish` and `rotate-root` do), in the plain TUF 1.0 layout any TUF client reads.
+//!
+//! Keys are PKCS#8 PEM private keys: Ed25519 (`ed25519`) or P-256 (`ecdsa-sha2-nistp256`, DER
+//! signatures). Key ids are the hex SHA-256 of the key's canonical JSON, as securesystemslib
+//! computes them.
+
+use std::collections::BTreeMap;
+
+use ring::rand::SystemRandom;
+use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _};
+
+use super::cjson::Json;
+use super::keys::hex_encode;
+use super::metadata::{Role, format_time};
+
+/// A signing key for repository metadata.
+#[derive(Debug)]
+pub struct RepoKey {
+    inner: Inner,
+    /// The key object as root lists it (`keytype`, `scheme`, `keyval`).
+    public: Json,
+    /// The key id (hex SHA-256 of the canonical key object).
+    pub keyid: String,
+}
+
+#[derive(Debug)]
+enum Inner {
+    Ed25519(Ed25519KeyPair),
+    Ecdsa(EcdsaKeyPair),
+}
+
+const OID_ED25519: &[u8] = &[0x2b, 0x65, 0x70];
+const OID_EC: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+
+fn obj<const N: usize>(members: [(&str, Json); N]) -> Json {
+    Json::Obj(
+        members
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect(),
+    )
+}
+
+fn s(v: &str) -> Json {
+    Json::Str(v.to_owned())
+}
+
+impl RepoKey {
+    /// Loads a PKCS#8 PEM (`PRIVATE KEY`) Ed25519 or P-256 key.
+    pub fn from_pem(pem: &[u8]) -> Result<Self, String> {
+        let mut rd = pem;
+        let der = loop {
+            match rustls_pki_types::pem::from_buf(&mut rd) {
+                Ok(Some((rustls_pki_types::pem::SectionKind::PrivateKey, der))) => break der,
+                Ok(Some(_)) => continue,
+                Ok(None) => return Err("no PKCS#8 PRIVATE KEY block found".into()),
+                Err(e) => return Err(format!("PEM: {e}")),
+            }
+        };
+        Self::from_pkcs8(&der)
+    }
+
+    /// Loads a PKCS#8 DER Ed25519 or P-256 key.
+    pub fn from_pkcs8(der: &[u8]) -> Result<Self, String> {
+        let info = pkcs8::PrivateKeyInfo::try_from(der).map_err(|e| format!("PKCS#8: {e}"))?;
+        let oid = info.algorithm.oid.as_bytes();
+        if oid == OID_ED25519 {
+            let kp = Ed25519KeyPair::from_pkcs8_maybe_unchecked(der)
+                .map_err(|e| format!("Ed25519 key: {e}"))?;
+            let public = obj([
+                ("keytype", s("ed25519")),
+                ("scheme", s("ed25519")),
+                (
+                    "keyval",
+                    obj([("public", s(&hex_encode(kp.public_key().as_ref())))]),
+                ),
+            ]);
+            return Ok(Self::with_id(Inner::Ed25519(kp), public));
+        }
+        if oid == OID_EC {
+            let kp = EcdsaKeyPair::from_pkcs8(
+                &signature::ECDSA_P256_SHA256_ASN1_SIGNING,
+                der,
+                &SystemRandom::new(),
+            )
+            .map_err(|e| format!("P-256 key (only P-256 is supported): {e}"))?;
+            let spki = p256_spki_pem(kp.public_key().as_ref());
+            let public = obj([
+                ("keytype", s("ecdsa")),
+                ("scheme", s("ecdsa-sha2-nistp256")),
+                ("keyval", obj([("public", s(&spki))])),
+            ]);
+            return Ok(Self::with_id(Inner::Ecdsa(kp), public));
+        }
+        Err(format!(
+            "unsupported key algorithm {} (Ed25519 or P-256 only)",
+            info.algorithm.oid
+        ))
+    }
+
+    /// The key object as root lists it (`keytype`, `scheme`, `keyval`).
+    pub fn public_json(&self) -> &Json {
+        &self.public
+    }
+
+    fn with_id(inner: Inner, public: Json) -> Self {
+        let keyid =
+            hex_encode(ring::digest::digest(&ring::digest::SHA256, &public.canonical()).as_ref());
+        Self {
+            inner,
+            public,
+            keyid,
+        }
+    }
+
+    fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, String> {
+        match &self.inner {
+            Inner::Ed25519(kp) => Ok(kp.sign(msg).as_ref().to_vec()),
+            Inner::Ecdsa(kp) => kp
+                .sign(&SystemRandom::new(), msg)
+                .map(|s| s.as_ref().to_vec())
+                .map_err(|_| "ECDSA signing failed".to_owned()),
+        }
+    }
+}
+
+/// DER SubjectPublicKeyInfo (id-ecPublicKey, P-256) around an uncompressed point, as PEM.
+fn p256_spki_pem(point: &[u8]) -> String {
+    let mut der = vec![
+        0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08,
+        0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+    ];
+    der.extend_from_slice(point);
+    let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &der);
+    let mut out = String::from("-----BEGIN PUBLIC KEY-----\n");
+    for chunk in b64.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(chunk));
+        out.push('\n');
+    }
+    out.push_str("-----END PUBLIC KEY-----\n");
+    out
+}
+
+/// Signs `signed` with every key: the metadata file's text (indented JSON).
+pub fn sign(signed: &Json, keys: &[&RepoKey]) -> Result<String, String> {
+    let msg = signed.canonical();
+    let mut sigs = Vec::with_capacity(keys.len());
+    for k in keys {
+        sigs.push(obj([
+            ("keyid", s(&k.keyid)),
+            ("sig", s(&hex_encode(&k.sign(&msg)?))),
+        ]));
+    }
+    Ok(obj([("signatures", Json::Arr(sigs)), ("signed", signed.clone())]).pretty())
+}
+
+fn header(role: Role, version: u64, expires: i64) -> BTreeMap<String, Json> {
+    let mut m = BTreeMap::new();
+    m.insert("_type".into(), s(role.name()));
+    m.insert("spec_version".into(), s("1.0.31"));
+    m.insert(
+        "version".into(),
+        Json::Int(i64::try_from(version).unwrap_or(i64::MAX)),
+    );
+    m.insert("expires".into(), s(&format_time(expires)));
+    m
+}
+
+/// Keys and threshold for one role of a new root.
+#[derive(Debug)]
+pub struct RoleSpec<'a> {
+    /// The role's keys.
+    pub keys: Vec<&'a RepoKey>,
+    /// How many must sign (at least 1).
+    pub threshold: u64,
+}
+
+/// The `signed` object of a root (consistent snapshots on).
+pub fn root_signed(
+    version: u64,
+    expires: i64,
+    roles: &BTreeMap<Role, RoleSpec<'_>>,
+) -> Result<Json, String> {
+    let mut m = header(Role::Root, version, expires);
+    m.insert("consistent_snapshot".into(), Json::Bool(true));
+    let mut keys = BTreeMap::new();
+    let mut role_objs = BTreeMap::new();
+    for r in [Role::Root, Role::Timestamp, Role::Snapshot, Role::Targets] {
+        let spec = roles
+            .get(&r)
+            .ok_or_else(|| format!("no keys given for the {} role", r.name()))?;
+        if spec.threshold < 1 || spec.threshold > spec.keys.len() as u64 {
+            return Err(format!(
+                "{} threshold {} must be between 1 and its {} keys",
+                r.name(),
+                spec.threshold,
+                spec.keys.len()
+            ));
+        }
+        let mut ids = Vec::new();
+        for k in &spec.keys {
+            keys.insert(k.keyid.clone(), k.public.clone());
+            if !ids.contains(&s(&k.keyid)) {
+                ids.push(s(&k.keyid));
+            }
+        }
+        role_objs.insert(
+            r.name().to_owned(),
+            obj([
+                ("keyids", Json::Arr(ids)),
+                (
+                    "threshold",
+                    Json::Int(i64::try_from(spec.threshold).unwrap_or(i64::MAX)),
+                ),
+            ]),
+        );
+    }
+    m.insert("keys".into(), Json::Obj(keys));
+    m.insert("roles".into(), Json::Obj(role_objs));
+    Ok(Json::Obj(m))
+}
+
+fn hashes_obj(data: &[u8]) -> Json {
+    obj([(
+        "sha256",
+        s(&hex_encode(
+            ring::digest::digest(&ring::digest::SHA256, data).as_ref(),
+        )),
+    )])
+}
+
+/// The `signed` object of targets listing `files` (path → content).
+pub fn targets_signed(version: u64, expires: i64, files: &[(&str, &[u8])]) -> Json {
+    let mut m = header(Role::Targets, version, expires);
+    let t = files
+        .iter()
+        .map(|(path, data)| {
+            (
+                (*path).to_owned(),
+                obj([
+                    ("hashes", hashes_obj(data)),
+                    (
+                        "length",
+                        Json::Int(i64::try_from(data.len()).unwrap_or(i64::MAX)),
+                    ),
+                ]),
+            )
+        })
+        .collect();
+    m.insert("targets".into(), Json::Obj(t));
+    Json::Obj(m)
+}
+
+/// The `signed` object of a snapshot listing targets `targets_version`.
+pub fn snapshot_signed(version: u64, expires: i64, targets_version: u64) -> Json {
+    let mut m = header(Role::Snapshot, version, expires);
+    m.insert(
+        "meta".into(),
+        obj([(
+            "targets.json",
+            obj([(
+                "version",
+                Json::Int(i64::try_from(targets_version).unwrap_or(i64::MAX)),
+            )]),
+        )]),
+    );
+    Json::Obj(m)
+}
+
+/// The `signed` object of a timestamp listing snapshot `snapshot_version` (with its length
+/// and hash, so the client checks them before the snapshot's signatures).
+pub fn timestamp_signed(
+    version: u64,
+    expires: i64,
+    snapshot_version: u64,
+    snapshot: &[u8],
+) -> Json {
+    let mut m = header(Role::Timestamp, version, expires);
+    m.insert(
+        "meta".into(),
+        obj([(
+            "snapshot.json",
+            obj([
+                ("hashes", hashes_obj(snapshot)),
+                (
+                    "length",
+                    Json::Int(i64::try_from(snapshot.len()).unwrap_or(i64::MAX)),
+                ),
+                (
+                    "version",
+                    Json::Int(i64::try_from(snapshot_version).unwrap_or(i64::MAX)),
+                ),
+            ]),
+        )]),
+    );
+    Json::Obj(m)
+}
+
+/// The consistent-snapshot file name of a target: `dir/<sha256>.name`.
+pub fn target_file_name(path: &str, data: &[u8]) -> String {
+    let hash = hex_encode(ring::digest::digest(&ring::digest::SHA256, data).as_ref());
+    match path.rsplit_once('/') {
+        Some((dir, base)) => format!("{dir}/{hash}.{base}"),
+        None => format!("{hash}.{path}"),
+    }
+}
+
+/// Reads the `version` of a metadata file's `signed` object (for publishing the next one).
+pub fn version_of(file: &[u8]) -> Result<u64, String> {
+    let doc = super::cjson::parse(file).map_err(|e| e.to_string())?;
+    doc.as_obj()
+        .and_then(|o| o.get("signed"))
+        .and_then(Json::as_obj)
+        .and_then(|o| o.get("version"))
+        .and_then(Json::as_int)
+        .and_then(|v| u64::try_from(v).ok())
+        .ok_or_else(|| "metadata has no signed.version".to_owned())
+}
