@@ -39,6 +39,8 @@ enum Command {
     Verify(cmd::verify::Args),
     /// Sigstore bundles, offline: `attest verify FILE --bundle B --trusted-root T` + identity or key.
     Attest(cmd::attest::Args),
+    /// Signed pin-set updates (TUF): one refresh cycle, or `init`/`publish`/`rotate-root` a repository.
+    Update(cmd::update::Args),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +55,7 @@ fn main() -> ExitCode {
         Command::Sign(a) => cmd::sign::run(&a),
         Command::Verify(a) => cmd::verify::run(&a),
         Command::Attest(a) => cmd::attest::run(&a),
+        Command::Update(a) => cmd::update::run(&a),
     };
     // What stdout still buffers is written now, so a failure is reported rather than lost.
     match result.and_then(|code| output::flush().map(|()| code)) {

@@ -8,4 +8,5 @@ pub mod generate;
 pub mod import;
 pub mod pin;
 pub mod sign;
+pub mod update;
 pub mod verify;

@@ -317,3 +317,166 @@ pub fn version_of(file: &[u8]) -> Result<u64, String> {
         .and_then(|v| u64::try_from(v).ok())
         .ok_or_else(|| "metadata has no signed.version".to_owned())
 }
+
+fn signed_obj(file: &[u8]) -> Result<Json, String> {
+    let doc = super::cjson::parse(file).map_err(|e| e.to_string())?;
+    doc.as_obj()
+        .and_then(|o| o.get("signed"))
+        .cloned()
+        .ok_or_else(|| "metadata has no \"signed\" object".to_owned())
+}
+
+fn role_entry(root_file: &Json, role: Role) -> Result<&BTreeMap<String, Json>, String> {
+    root_file
+        .as_obj()
+        .and_then(|o| o.get("signed"))
+        .and_then(Json::as_obj)
+        .and_then(|o| o.get("roles"))
+        .and_then(Json::as_obj)
+        .and_then(|o| o.get(role.name()))
+        .and_then(Json::as_obj)
+        .ok_or_else(|| format!("root lists no {} role", role.name()))
+}
+
+/// The key ids root (a parsed root file) lists for `role`.
+pub fn role_keyids(root_file: &Json, role: Role) -> Result<Vec<String>, String> {
+    match role_entry(root_file, role)?.get("keyids") {
+        Some(Json::Arr(ids)) => Ok(ids
+            .iter()
+            .filter_map(Json::as_str)
+            .map(str::to_owned)
+            .collect()),
+        _ => Err(format!("root's {} role has no keyids", role.name())),
+    }
+}
+
+/// The threshold root (a parsed root file) sets for `role`.
+pub fn role_threshold(root_file: &Json, role: Role) -> Result<u64, String> {
+    role_entry(root_file, role)?
+        .get("threshold")
+        .and_then(Json::as_int)
+        .and_then(|t| u64::try_from(t).ok())
+        .ok_or_else(|| format!("root's {} role has no threshold", role.name()))
+}
+
+/// The version a timestamp or snapshot file lists for `name` (`snapshot.json`, `targets.json`).
+pub fn meta_version(file: &[u8], name: &str) -> Result<u64, String> {
+    signed_obj(file)?
+        .as_obj()
+        .and_then(|o| o.get("meta"))
+        .and_then(Json::as_obj)
+        .and_then(|m| m.get(name))
+        .and_then(Json::as_obj)
+        .and_then(|m| m.get("version"))
+        .and_then(Json::as_int)
+        .and_then(|v| u64::try_from(v).ok())
+        .ok_or_else(|| format!("metadata lists no version for {name}"))
+}
+
+/// The sha256 a targets file lists for `target`, if it lists the target.
+pub fn target_sha256(targets_file: &[u8], target: &str) -> Result<Option<String>, String> {
+    let signed = signed_obj(targets_file)?;
+    Ok(signed
+        .as_obj()
+        .and_then(|o| o.get("targets"))
+        .and_then(Json::as_obj)
+        .and_then(|t| t.get(target))
+        .and_then(Json::as_obj)
+        .and_then(|t| t.get("hashes"))
+        .and_then(Json::as_obj)
+        .and_then(|h| h.get("sha256"))
+        .and_then(Json::as_str)
+        .map(str::to_owned))
+}
+
+/// Root version N+1 from the current root file: the roles in `replace` get new keys and
+/// thresholds, the others keep theirs. Signed by `old_keys` and the new root keys; refused
+/// unless it meets both the current and the new root threshold (what clients check).
+pub fn rotate_root(
+    current: &str,
+    replace: &BTreeMap<Role, RoleSpec<'_>>,
+    expires: i64,
+    old_keys: &[&RepoKey],
+) -> Result<String, String> {
+    use super::metadata::{Envelope, Root};
+    let cur_env = Envelope::parse(current.as_bytes(), Role::Root).map_err(|e| e.to_string())?;
+    let cur = Root::from_signed(&cur_env.signed).map_err(|e| e.to_string())?;
+    let Json::Obj(mut signed) = cur_env.signed.clone() else {
+        return Err("root's signed is not an object".into());
+    };
+    let version = cur.common.version + 1;
+    signed.insert(
+        "version".into(),
+        Json::Int(i64::try_from(version).unwrap_or(i64::MAX)),
+    );
+    signed.insert("expires".into(), s(&format_time(expires)));
+    let mut keys = match signed.remove("keys") {
+        Some(Json::Obj(k)) => k,
+        _ => BTreeMap::new(),
+    };
+    let Some(Json::Obj(mut roles)) = signed.remove("roles") else {
+        return Err("root has no roles".into());
+    };
+    for (role, spec) in replace {
+        if spec.threshold < 1 || spec.threshold > spec.keys.len() as u64 {
+            return Err(format!(
+                "{} threshold {} must be between 1 and its {} keys",
+                role.name(),
+                spec.threshold,
+                spec.keys.len()
+            ));
+        }
+        let mut ids = Vec::new();
+        for k in &spec.keys {
+            keys.insert(k.keyid.clone(), k.public.clone());
+            if !ids.contains(&s(&k.keyid)) {
+                ids.push(s(&k.keyid));
+            }
+        }
+        roles.insert(
+            role.name().to_owned(),
+            obj([
+                ("keyids", Json::Arr(ids)),
+                (
+                    "threshold",
+                    Json::Int(i64::try_from(spec.threshold).unwrap_or(i64::MAX)),
+                ),
+            ]),
+        );
+    }
+    // Drop keys no role lists any more.
+    let used: Vec<String> = roles
+        .values()
+        .filter_map(|r| r.as_obj()?.get("keyids").cloned())
+        .flat_map(|ids| match ids {
+            Json::Arr(v) => v
+                .into_iter()
+                .filter_map(|i| i.as_str().map(str::to_owned))
+                .collect(),
+            _ => Vec::new(),
+        })
+        .collect();
+    keys.retain(|id, _| used.contains(id));
+    signed.insert("keys".into(), Json::Obj(keys));
+    signed.insert("roles".into(), Json::Obj(roles));
+    let signed = Json::Obj(signed);
+    let mut signers: Vec<&RepoKey> = Vec::new();
+    for k in old_keys.iter().copied().chain(
+        replace
+            .get(&Role::Root)
+            .into_iter()
+            .flat_map(|r| r.keys.iter().copied()),
+    ) {
+        if !signers.iter().any(|x| x.keyid == k.keyid) {
+            signers.push(k);
+        }
+    }
+    let text = sign(&signed, &signers)?;
+    let env = Envelope::parse(text.as_bytes(), Role::Root).map_err(|e| e.to_string())?;
+    let new = Root::from_signed(&env.signed).map_err(|e| e.to_string())?;
+    cur.verify_role(Role::Root, &env)
+        .map_err(|e| format!("the --old-key keys do not meet the current root threshold: {e}"))?;
+    new.verify_role(Role::Root, &env)
+        .map_err(|e| format!("the new root keys do not meet the new root threshold: {e}"))?;
+    Ok(text)
+}
