@@ -313,7 +313,11 @@ fn common(signed: &Json, role: Role) -> Result<(&Obj, Common), MetaError> {
     if ty != Some(role.name()) {
         return Err(fmt_err(
             role,
-            format!("_type is {ty:?}, expected {:?}", role.name()),
+            format!(
+                "_type is {:?}, expected {:?}",
+                ty.unwrap_or("(not a string)"),
+                role.name()
+            ),
         ));
     }
     let spec = get(o, role, "spec_version")?
