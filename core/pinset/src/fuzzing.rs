@@ -232,6 +232,12 @@ pub fn attest_trusted_root(data: &[u8]) {
 pub type Target = fn(&[u8]);
 
 /// All targets by name (for the corpus replay test).
+/// TUF metadata: strict JSON, every role's model, and the canonical form. A document that
+/// parses re-parses from its pretty form to the same tree and the same canonical bytes.
+pub fn tuf_metadata(data: &[u8]) {
+    crate::update::fuzz_metadata(data);
+}
+
 pub const TARGETS: &[(&str, Target)] = &[
     ("manifest", manifest),
     ("certificate", certificate),
@@ -244,4 +250,5 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("attest_bundle", attest_bundle),
     #[cfg(feature = "attest")]
     ("attest_trusted_root", attest_trusted_root),
+    ("tuf_metadata", tuf_metadata),
 ];

@@ -233,3 +233,29 @@ pub enum UpdateError {
     #[error("configuration: {0}")]
     Config(String),
 }
+
+/// The `tuf_metadata` fuzz entry (see `crate::fuzzing`): never panics on any input.
+#[doc(hidden)]
+#[allow(clippy::panic)]
+pub fn fuzz_metadata(data: &[u8]) {
+    use metadata::{Envelope, Root, Snapshot, Targets, Timestamp};
+    let Ok(doc) = cjson::parse(data) else {
+        return;
+    };
+    let again = cjson::parse(doc.pretty().as_bytes())
+        .unwrap_or_else(|e| panic!("pretty form does not parse: {e}"));
+    assert_eq!(again, doc, "pretty form parses to another tree");
+    assert_eq!(again.canonical(), doc.canonical());
+    for role in [Role::Root, Role::Timestamp, Role::Snapshot, Role::Targets] {
+        if let Ok(env) = Envelope::parse(data, role) {
+            let _ = match role {
+                Role::Root => Root::from_signed(&env.signed).map(|r| {
+                    let _ = r.verify_role(Role::Targets, &env);
+                }),
+                Role::Timestamp => Timestamp::from_signed(&env.signed).map(drop),
+                Role::Snapshot => Snapshot::from_signed(&env.signed).map(drop),
+                Role::Targets => Targets::from_signed(&env.signed).map(drop),
+            };
+        }
+    }
+}
