@@ -51,7 +51,15 @@ fn repo(serial: u64) -> (Repo, Vec<u8>) {
             .collect();
     let specs = keys
         .iter()
-        .map(|(r, (k, _))| (*r, RoleSpec { keys: vec![k], threshold: 1 }))
+        .map(|(r, (k, _))| {
+            (
+                *r,
+                RoleSpec {
+                    keys: vec![k],
+                    threshold: 1,
+                },
+            )
+        })
         .collect();
     let exp = NOW + 86_400 * 30;
     let root = repository::root_signed(1, exp, &specs).unwrap();
@@ -87,7 +95,10 @@ fn repo(serial: u64) -> (Repo, Vec<u8>) {
         "metadata/timestamp.json".into(),
     );
     files.insert(
-        format!("targets/{}", repository::target_file_name(DEFAULT_TARGET, text.as_bytes())),
+        format!(
+            "targets/{}",
+            repository::target_file_name(DEFAULT_TARGET, text.as_bytes())
+        ),
         text.into_bytes(),
     );
     files.insert("metadata/1.root.json".into(), root.clone().into_bytes());
@@ -96,12 +107,19 @@ fn repo(serial: u64) -> (Repo, Vec<u8>) {
 
 fn benches(c: &mut Criterion) {
     let (repo, root) = repo(2);
-    let fetch = |url: &str, _max: u64| match url.strip_prefix(BASE).and_then(|p| repo.files.get(p)) {
+    let fetch = |url: &str, _max: u64| match url.strip_prefix(BASE).and_then(|p| repo.files.get(p))
+    {
         Some(b) => Fetched::Bytes(b.clone()),
         None => Fetched::NotFound,
     };
     let fresh = || {
-        Updater::new(&root, Some(&manifest(1)), UpdaterConfig::new(BASE), MemoryStore::new()).unwrap()
+        Updater::new(
+            &root,
+            Some(&manifest(1)),
+            UpdaterConfig::new(BASE),
+            MemoryStore::new(),
+        )
+        .unwrap()
     };
     let mut up = fresh();
     assert_eq!(up.refresh(&fetch, NOW), Outcome::Updated { serial: 2 });
@@ -127,7 +145,9 @@ fn benches(c: &mut Criterion) {
     drop(committed);
 
     let verify = |(k, m, s): &(Vec<u8>, Vec<u8>, Vec<u8>)| {
-        UnparsedPublicKey::new(&ED25519, k).verify(black_box(m), black_box(s)).unwrap();
+        UnparsedPublicKey::new(&ED25519, k)
+            .verify(black_box(m), black_box(s))
+            .unwrap();
     };
     let ts = repo.sigs.last().unwrap().clone();
     c.bench_function("floor/update_sigs/timestamp", |b| b.iter(|| verify(&ts)));

@@ -169,16 +169,19 @@ fn build(cx: &mut Ctx<'_>, raw: RawManifest) -> Manifest {
             ),
         );
     }
-    let serial = raw.serial.as_ref().and_then(|s| match u64::try_from(*s.get_ref()) {
-        Ok(n) if n >= 1 => Some(n),
-        _ => {
-            cx.error(
-                s.span(),
-                format!("serial must be a positive integer, not {}", s.get_ref()),
-            );
-            None
-        }
-    });
+    let serial = raw
+        .serial
+        .as_ref()
+        .and_then(|s| match u64::try_from(*s.get_ref()) {
+            Ok(n) if n >= 1 => Some(n),
+            _ => {
+                cx.error(
+                    s.span(),
+                    format!("serial must be a positive integer, not {}", s.get_ref()),
+                );
+                None
+            }
+        });
     let defaults = raw.defaults.unwrap_or(RawDefaults {
         enforce: None,
         include_subdomains: None,
