@@ -2,11 +2,12 @@
 requirements.txt) verifies the same fixtures offline, against the same test-made trusted root.
 
 Usage: python3 sigstore_oracle.py CASES_DIR
-CASES_DIR/cases.json lists {"dir", "san", "issuer"}; each dir holds artifact, bundle.json and
-trusted_root.json. Prints one JSON object {dir: "accept" | "reject: <reason>"}.
+CASES_DIR/cases.json lists {"dir", "san", "issuer", "sct"?}; each dir holds artifact, bundle.json
+and trusted_root.json. Prints one JSON object {dir: "accept" | "reject: <reason>"}.
 
-One step is switched off, and named: embedded SCT verification (`verify_sct`), which pinset does
-not do in this phase (the fixtures carry no SCTs). For DSSE bundles sigstore-python returns the
+One step is switched off unless a case sets "sct": true, and named: embedded SCT verification
+(`verify_sct`), which pinset does not do in this phase (the test-made fixtures carry no SCTs; the
+real public bundles of tests/data/sigstore-public do, and are checked with it on). For DSSE bundles sigstore-python returns the
 payload and leaves the subject check to the caller (its docs say so); this harness does it the way
 an in-toto consumer would: the statement must name the artifact's sha256.
 """
@@ -20,7 +21,16 @@ import sigstore.verify.verifier as verifier_mod
 from sigstore.models import Bundle, TrustedRoot
 from sigstore.verify import Verifier, policy
 
-verifier_mod.verify_sct = lambda *args, **kwargs: None
+_verify_sct = verifier_mod.verify_sct
+CHECK_SCT = False
+
+
+def _sct(*args, **kwargs):
+    if CHECK_SCT:
+        _verify_sct(*args, **kwargs)
+
+
+verifier_mod.verify_sct = _sct
 
 
 def verify(d: Path, san: str, issuer: str) -> str:
@@ -46,9 +56,14 @@ def verify(d: Path, san: str, issuer: str) -> str:
 
 
 def main() -> None:
+    global CHECK_SCT
     base = Path(sys.argv[1])
     cases = json.loads((base / "cases.json").read_text())
-    print(json.dumps({c["dir"]: verify(base / c["dir"], c["san"], c["issuer"]) for c in cases}))
+    out = {}
+    for c in cases:
+        CHECK_SCT = bool(c.get("sct", False))
+        out[c["dir"]] = verify(base / c["dir"], c["san"], c["issuer"])
+    print(json.dumps(out))
 
 
 if __name__ == "__main__":

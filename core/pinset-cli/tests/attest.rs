@@ -225,6 +225,58 @@ fn success_prints_identity_log_index_and_time() {
     }
 }
 
+/// A real bundle from the Sigstore staging instance, with its artifact and the staging trusted
+/// root sigstore-python ships, as files (`tests/data/sigstore-public/README.md`): exit 0 with the
+/// log's facts, 1 for a wrong identity or a flipped byte of the artifact.
+#[test]
+fn real_staging_bundle_through_the_cli() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/sigstore-public");
+    let path = |n: &str| data.join(n).display().to_string();
+    let (wheel, bundle, root) = (
+        path("rfc8785-0.1.2-py3-none-any.whl"),
+        path("rfc8785-0.1.2-py3-none-any.whl.sigstore"),
+        path("trusted_root.staging.json"),
+    );
+    let run = |file: &str, identity: &str| {
+        pinset(&[
+            "attest",
+            "verify",
+            file,
+            "--bundle",
+            &bundle,
+            "--trusted-root",
+            &root,
+            "--certificate-identity",
+            identity,
+            "--certificate-oidc-issuer",
+            "https://github.com/login/oauth",
+        ])
+    };
+    let (code, out, err) = run(&wheel, "william@yossarian.net");
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("log        https://rekor.sigstage.dev index 28175749"),
+        "{out}"
+    );
+    assert!(
+        out.contains("time       2024-06-06T18:39:05Z (signed entry timestamp)"),
+        "{out}"
+    );
+    assert!(out.contains("bundle     v0.3 dsse"), "{out}");
+
+    let (code, _, err) = run(&wheel, "someone@example.com");
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("identity"), "{err}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = std::fs::read(&wheel).unwrap();
+    bytes[100] ^= 0x01;
+    let flipped = write(dir.path(), "rfc8785-0.1.2-py3-none-any.whl", &bytes);
+    let (code, _, err) = run(&flipped.display().to_string(), "william@yossarian.net");
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("signature"), "{err}");
+}
+
 #[test]
 fn help_reads_like_cosign_and_states_the_phase() {
     let (code, out, _) = pinset(&["attest", "verify", "--help"]);

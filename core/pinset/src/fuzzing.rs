@@ -231,13 +231,13 @@ pub fn attest_trusted_root(data: &[u8]) {
 /// A fuzz entry point.
 pub type Target = fn(&[u8]);
 
-/// All targets by name (for the corpus replay test).
 /// TUF metadata: strict JSON, every role's model, and the canonical form. A document that
 /// parses re-parses from its pretty form to the same tree and the same canonical bytes.
 pub fn tuf_metadata(data: &[u8]) {
     crate::update::fuzz_metadata(data);
 }
 
+/// All targets by name (for the corpus replay test).
 pub const TARGETS: &[(&str, Target)] = &[
     ("manifest", manifest),
     ("certificate", certificate),
