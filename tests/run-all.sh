@@ -9,9 +9,12 @@ echo "== rustfmt"
 cargo fmt --all -- --check
 echo "== clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# The core as the mobile library ships it (no tls/webpki, generate/import, spiffe, attest, PSL).
+cargo clippy -p pinset --no-default-features --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo build --locked --release --bin pinset
 cargo test --workspace --locked
+cargo test -p pinset --no-default-features --locked
 echo "== generated OkHttp pinner against real OkHttp (Maven)"
 bash tests/okhttp-generated/run.sh
 echo "== platform oracles: real OkHttp 4.12.0 and 5.5.1, the AOSP NSC parser under Robolectric (import/generate)"

@@ -78,6 +78,7 @@ pub fn evaluate(data: &[u8]) {
 }
 
 /// NSC import (the Android-rules validator).
+#[cfg(feature = "generate")]
 pub fn nsc_import(data: &[u8]) {
     if let Ok(src) = std::str::from_utf8(data) {
         if let Ok(imported) = crate::import::android_nsc(src, "fuzz") {
@@ -87,6 +88,7 @@ pub fn nsc_import(data: &[u8]) {
 }
 
 /// OkHttp pin-list import.
+#[cfg(feature = "generate")]
 pub fn okhttp_import(data: &[u8]) {
     if let Ok(src) = std::str::from_utf8(data) {
         let _ = crate::import::okhttp(src, "fuzz");
@@ -242,7 +244,9 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("manifest", manifest),
     ("certificate", certificate),
     ("evaluate", evaluate),
+    #[cfg(feature = "generate")]
     ("nsc_import", nsc_import),
+    #[cfg(feature = "generate")]
     ("okhttp_import", okhttp_import),
     ("http_message", http_message),
     ("signature", signature),

@@ -15,9 +15,9 @@
 //! | `attest` | offline Sigstore bundle verification: transparency log, certificate, identity (feature `attest`) |
 //! | [`certificate`] | the one DER/PEM home: SPKI location, X.509 structure check, RFC 4514 names, PEM files |
 //! | [`trust`] | the trust-anchor model: each rule's own anchors, files read bounded |
-//! | [`chain`] | path validation with webpki against the host's rule's roots, pins on the verified path |
-//! | [`generate`] | Android NSC, OkHttp `CertificatePinner`, iOS ATS from one manifest, with weaknesses stated |
-//! | [`import`] | NSC XML (validated with Android's rules) and OkHttp pin lists into a manifest |
+//! | `chain` | path validation with webpki against the host's rule's roots, pins on the verified path (feature `tls` or `spiffe`) |
+//! | `generate` | Android NSC, OkHttp `CertificatePinner`, iOS ATS from one manifest, with weaknesses stated (feature `generate`) |
+//! | `import` | NSC XML (validated with Android's rules) and OkHttp pin lists into a manifest (feature `generate`) |
 //! | [`report`] | RFC 7469-style violation reports |
 //! | [`signing`] | RFC 9421 HTTP Message Signatures, RFC 9530 Content-Digest, foreign signers |
 //! | [`spiffe`] | SPIFFE IDs and matchers; bundles and X.509-SVID verification (feature `spiffe`) |
@@ -27,11 +27,14 @@
 #[cfg(feature = "attest")]
 pub mod attest;
 pub mod certificate;
+#[cfg(any(feature = "tls", feature = "spiffe"))]
 pub mod chain;
 #[doc(hidden)]
 pub mod fuzzing;
+#[cfg(feature = "generate")]
 pub mod generate;
 pub mod host;
+#[cfg(feature = "generate")]
 pub mod import;
 pub mod manifest;
 pub mod pin;

@@ -77,6 +77,7 @@ proptest! {
         prop_assert_eq!(policy.rule_index_for(&lookalike), None);
     }
 
+    #[cfg(feature = "generate")]
     #[test]
     fn manifest_to_nsc_to_manifest(
         names in proptest::collection::btree_set("[a-z]{1,6}", 1..5),

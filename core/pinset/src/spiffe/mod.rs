@@ -111,6 +111,7 @@ pub enum SpiffeError {
     #[error("no certificate presented")]
     EmptyChain,
     /// The chain does not validate against the trust domain's bundle.
+    #[cfg(feature = "spiffe")]
     #[error("SVID '{id}' does not chain to the bundle of its trust domain: {reason:?}")]
     NotTrusted {
         /// The presented ID.
