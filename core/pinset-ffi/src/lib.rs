@@ -1,6 +1,13 @@
-//! UniFFI adapter over the `pinset` core for Kotlin and Swift. No logic of its own: it converts
-//! types, rate-limits reports and maps errors. Every exported function returns a `Result`;
-//! inputs are never trusted (hostile arguments are tested to produce errors, not panics).
+//! UniFFI adapter over the `pinset` core for Kotlin and Swift. Pin decisions, verdicts, reports,
+//! trust anchors and signing are the core's; this crate converts their types to UniFFI records
+//! (`pinset`, `anchors`, `signing`) and their errors to [`PinsetError`] (`error`), and holds
+//! what exists only because of the foreign boundary:
+//! - the report sink and its de-duplication of reports handed to it (`pinset`);
+//! - the JVM fast path ([`fast`]): its handle table, its input format, and `fast/jni.rs`, the
+//!   only file of the crate that allows `unsafe`.
+//!
+//! Every exported function returns a `Result`; inputs are never trusted (hostile arguments are
+//! tested to produce errors, not panics).
 
 uniffi::setup_scaffolding!();
 

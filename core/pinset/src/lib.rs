@@ -3,8 +3,13 @@
 //! Trust exactly the servers you mean to: one pin manifest, evaluated on the **validated**
 //! certificate path only, plus RFC 9421 HTTP Message Signatures for requests.
 //!
-//! This crate is the pure Rust core: no FFI types. The UniFFI adapter (`pinset-ffi`) and the
-//! `pinset` CLI (`pinset-cli`) are thin shells over it.
+//! This crate is the pure Rust core: no FFI types. The UniFFI adapter (`pinset-ffi`: type and
+//! error conversion, the report sink, the JVM fast path) and the `pinset` CLI (`pinset-cli`:
+//! arguments, files, output) are built on it; the decisions they expose are made here.
+//!
+//! Features: `tls` (the rustls verifier and webpki path validation), `spiffe`, `attest`,
+//! `public-suffix` and `generate` (NSC / OkHttp / ATS generation and import, for the CLI) are
+//! on by default. The mobile library builds it with none of them.
 //!
 //! | module | what it does |
 //! |---|---|

@@ -1,9 +1,10 @@
 //! The pin decision: which rule applies to a host, and whether a validated path satisfies it.
 //!
 //! Most specific wins (as Android NSC and TrustKit): an exact rule for the host first, else the
-//! longest `include_subdomains` parent. Pins never union across rules. The decision itself does
-//! not allocate; [`Verdict`] adds the human-facing details (subjects, every certificate's pin)
-//! and is built only when someone wants to read it.
+//! longest `include_subdomains` parent. Pins never union across rules. The decision allocates
+//! nothing in the common case (see [`Policy::check_path`] for exactly when it does); [`Verdict`]
+//! adds the human-facing details (subjects, every certificate's pin) and is built only when
+//! someone wants to read it.
 
 use std::fmt;
 
@@ -206,7 +207,13 @@ impl Policy {
     }
 
     /// Applies the policy to a validated path given as DER certificates (leaf first, trust
-    /// anchor last). Allocation-free on every outcome but errors.
+    /// anchor last).
+    ///
+    /// Allocates nothing when `host` is already in canonical form (lowercase ASCII labels, no
+    /// trailing dot, no `xn--` label, not an IP literal; see [`host::canonical_host`]) and the
+    /// path has at most 16 certificates, whatever the decision. Otherwise it allocates the
+    /// canonical spelling of the host (every IP literal, upper case, a trailing dot, a U-label
+    /// or punycode) and, for a longer path, a vector of its SPKIs. Errors allocate their message.
     pub fn check_path<C: AsRef<[u8]>>(
         &self,
         host: &str,
@@ -219,6 +226,9 @@ impl Policy {
     /// [`check_path`](Self::check_path) with certificate pins remembered in `cache` (exact DER
     /// bytes → pin; see [`PinCache`]): a repeat sighting of a certificate costs a byte comparison
     /// instead of an SPKI walk and a SHA-256. Same decision as `check_path` on every input.
+    /// Allocates as `check_path` does, and in addition copies each newly remembered certificate
+    /// into the cache (into an evicted entry's buffer once the cache is full, which grows only
+    /// for a longer certificate).
     pub fn check_path_cached<C: AsRef<[u8]>>(
         &self,
         host: &str,

@@ -37,9 +37,14 @@ pub unsafe extern "C" fn pinset_fast_decide(
 }
 
 /// Resolves the handle, then reads the first `len` bytes of a Java `byte[]` inside one JNI
-/// critical region and decides on them ([`decide_in_place`]: no JNI call in there); `None` for
-/// null arguments, an unknown handle or a `len` outside the array. The caller finishes the
-/// outcome after the release.
+/// critical region and decides on them ([`decide_in_place`]); `None` for null arguments, an
+/// unknown handle or a `len` outside the array. The caller finishes the outcome after the
+/// release.
+///
+/// Inside the region: the input decode, the policy check (the pin cache is only try-locked:
+/// a busy cache is skipped, never waited for) and, for a reportable outcome, heap copies of the
+/// host and the path for the report built after the release. No JNI call, no upcall, no lock
+/// that waits (the handle table's read lock is taken before the region).
 ///
 /// # Safety
 /// `env` is the JVM's valid `JNIEnv` for the current thread (or null); `input` a local reference

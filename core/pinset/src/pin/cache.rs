@@ -113,7 +113,8 @@ impl Entries {
             if slot.referenced {
                 slot.referenced = false;
             } else {
-                // Reuse the evicted entry's buffer: no allocation once the cache is warm.
+                // Reuse the evicted entry's buffer: once the cache is full, an insert allocates
+                // only when the new certificate is longer than the evicted one's buffer.
                 slot.der.clear();
                 slot.der.extend_from_slice(der);
                 slot.tail = tail;

@@ -9,8 +9,8 @@ import java.security.cert.X509Certificate
 /**
  * The handshake hot path: one JNI call ([FastPathJni], one array read in place) or, if the library
  * cannot be registered for JNI, one JNA *direct-mapped* call into `pinset_fast_decide`
- * (core/pinset-ffi/src/fast.rs), instead of UniFFI's JNA `Structure`-based calls, which measured
- * ~30-40 µs each under load here (scripts/jvm-bench.sh). It answers "proceed" (trusted, not
+ * (core/pinset-ffi/src/fast/jni.rs), instead of UniFFI's JNA `Structure`-based calls, which cost
+ * far more per call (scripts/jvm-bench.sh; numbers in docs/performance.md). It answers "proceed" (trusted, not
  * pinned, exempt; report-only and expired pin-sets after reporting them) or not. For an enforced
  * violation [refusal] gets the reported verdict from a second JNI call; on any error, or without
  * the JNI entry points, the UniFFI `enforce` decides again from the full certificates.
