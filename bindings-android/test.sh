@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# One command for the Kotlin SDK on this host: build the cdylib, generate Kotlin (and Swift) with
-# the root uniffi.toml (generation reads the metadata symbols of the unstripped debug build), then
-# compile and run the host-JVM tests with Maven against the library as shipped: stripped,
-# size-tuned, packed relocations (scripts/build-mobile-lib.sh). JNA loads it and UniFFI checks
+# One command for the Kotlin SDK on this host: build the cdylib, generate Kotlin (only; the Swift
+# checks are bindings-ios/scripts/check-swift.sh) with the root uniffi.toml and with
+# uniffi-android.toml, the Android variant (generation reads the metadata symbols of the
+# unstripped debug build), then compile and run the host-JVM tests with Maven against the library
+# as shipped: stripped, size-tuned, packed relocations (scripts/build-mobile-lib.sh). JNA loads it and UniFFI checks
 # that every API checksum matches the generated code. Then (pom.xml says what each lane is):
 #   1. `mvn install`: Android API-24 gate + tests with OkHttp 4.12.0 + the dev.pinset:pinset-jvm
 #      jar with linux-x86-64/libpinset_ffi.so inside, installed into the local Maven repository;
@@ -15,6 +16,12 @@ cd "$(dirname "$0")/.."
 cargo build --locked -p pinset-ffi
 rm -rf build/kotlin build/kotlin-android
 bindgen() { cargo run --locked -q -p uniffi-bindgen -- generate --no-format --library target/debug/libpinset_ffi.so -l kotlin "$@"; }
+# One source for the UniFFI settings: the Android variant is the root file plus its two keys.
+settings() { grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' -e '^android[[:space:]]*=' -e '^android_cleaner[[:space:]]*=' "$1"; }
+diff <(settings uniffi.toml) <(settings bindings-android/uniffi-android.toml) >&2 ||
+  { echo "bindings-android/uniffi-android.toml drifted from uniffi.toml (see the diff above)" >&2; exit 1; }
+grep -qx 'android = true' bindings-android/uniffi-android.toml && grep -qx 'android_cleaner = true' bindings-android/uniffi-android.toml ||
+  { echo "bindings-android/uniffi-android.toml must set android = true and android_cleaner = true" >&2; exit 1; }
 bindgen --config uniffi.toml -o build/kotlin
 bindgen --config bindings-android/uniffi-android.toml -o build/kotlin-android
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Run the criterion benches and print the ratio table the README carries.
+"""Run the criterion benches and print the ratio table of docs/performance.md.
 
 Usage: python3 scripts/bench-report.py [--no-run] [--quick]
 

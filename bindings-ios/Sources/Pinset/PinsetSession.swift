@@ -10,7 +10,9 @@ import Security
 /// (`SecTrustSetAnchorCertificatesOnly(trust, !system)`); they are never anchors for another host.
 public final class PinsetSessionDelegate: NSObject, URLSessionDelegate, @unchecked Sendable {
     private let pinset: PinsetFFI.Pinset
-    /// Called with every pin verdict that refused or reported a connection.
+    /// Called with every pin verdict other than `trusted` and `notPinned`: an enforced violation
+    /// (the connection is refused), a report-only violation or an expired pin-set (allowed, and
+    /// reported to the sink), and an exempt host (allowed).
     public var onVerdict: (@Sendable (PinVerdict) -> Void)?
 
     /// Loads a manifest (the same `pins.toml` the CLI checks) with the bytes (PEM or DER) of its

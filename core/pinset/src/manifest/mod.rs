@@ -20,7 +20,8 @@ pub use model::{DebugOverrides, DomainRule, Loaded, Manifest, TrustAnchor};
 /// The only manifest format version this library reads.
 pub const MANIFEST_VERSION: i64 = 1;
 
-/// Largest manifest file accepted (8 MiB; a 500-domain manifest is about 60 KiB).
+/// Largest manifest file accepted (8 MiB, far above any real manifest: a bound against hostile
+/// input).
 pub const MAX_MANIFEST_BYTES: u64 = 8 << 20;
 
 /// Warn when a pin-set expires within this many days.

@@ -1,7 +1,8 @@
 //! The manifest's TOML shape, read from toml's spanned document tree (`toml::de::DeTable`).
 //!
 //! Why not `#[derive(Deserialize)]` (which this module replaced): the serde path stops at the
-//! first error, and serde's generic deserializer code was ~80 KiB of the mobile library. Reading
+//! first error, and serde's generic deserializer code was a large share of the mobile library
+//! (the measurement: `docs/adr/0003-manifest-without-serde-derive.md`). Reading
 //! the spanned tree directly reports **every** shape error at once, each at its key or value, with
 //! the messages serde users know (`unknown field`, `missing field`, `invalid type`).
 

@@ -18,9 +18,9 @@
 //!   roots and the rule's own CAs). A certificate the server merely appended is never linked, so
 //!   it never satisfies a pin (OkHttp CVE-2016-2402).
 //!
-//! Crypto provider: **ring**, chosen explicitly. It covers TLS and all six RFC 9421 signing
-//! algorithms, builds for Android and iOS with only a C compiler (aws-lc-rs needs cmake and, for
-//! some targets, NASM/bindgen).
+//! Crypto provider: **ring**, chosen explicitly: one provider for TLS, pins and all six RFC 9421
+//! signing algorithms, cross-compiled for Android and iOS with clang alone (`scripts/cross-check.sh`).
+//! Why ring and not aws-lc-rs: `docs/adr/0002-ring-the-one-provider.md`.
 //!
 //! Session resumption: rustls does not call `verify_server_cert` when it resumes a session
 //! (TLS 1.3 PSK or TLS 1.2 ticket/ID): the server proves possession of the session secret
