@@ -1,14 +1,20 @@
 #!/usr/bin/env python3
-"""Run the criterion benches and print the ratio table of docs/performance.md.
+"""Run the criterion benches, print the ratio table and write it into docs/performance.md.
 
-Usage: python3 scripts/bench-report.py [--no-run] [--quick]
+Usage: python3 scripts/bench-report.py [--no-run] [--quick] [--jvm] [--no-write]
 
 Reads criterion's `target/criterion/<group>/<function>/new/estimates.json` (median point
 estimates), prints each target ratio against its floor or peer measured in the same run, the
 stripped size of `libpinset_ffi.so` built with the `mobile` profile, and the CPU model.
 Exit status 1 when a target is missed (a report, not a test: `cargo test` has no timing asserts).
+
+Unless --no-write, the table also replaces the generated section of docs/performance.md (between
+the `bench-report:begin` and `bench-report:end` markers, dated, with the command line), so the
+measurements have one home; every hand-written section of that document is left as it is.
 """
 import argparse
+import datetime
+import io
 import json
 import os
 import pathlib
@@ -18,6 +24,10 @@ import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CRIT = ROOT / "target" / "criterion"
+DOC = ROOT / "docs" / "performance.md"
+BEGIN_MARK = "<!-- bench-report:begin"
+BEGIN = BEGIN_MARK + " (written by scripts/bench-report.py; edits between the markers are lost) -->"
+END = "<!-- bench-report:end -->"
 
 # (name, numerator id, denominator id or None, limit, unit of limit)
 TARGETS = [
@@ -75,7 +85,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--no-run", action="store_true", help="only read existing criterion results")
     ap.add_argument("--quick", action="store_true", help="shorter measurement (noisier)")
-    ap.add_argument("--jvm", action="store_true", help="also run the JMH comparison (scripts/jvm-bench.sh, ~4 min)")
+    ap.add_argument("--jvm", action="store_true", help="also run the JMH comparison (scripts/jvm-bench.sh)")
+    ap.add_argument("--no-write", action="store_true", help="only print; leave docs/performance.md alone")
     args = ap.parse_args()
     extra = ["--warm-up-time", "1", "--measurement-time", "3"] if args.quick else []
     # Benches at a higher priority where allowed (root in CI/VMs): less scheduler noise.
@@ -154,5 +165,56 @@ def main():
     return 0 if ok else 1
 
 
+class Tee(io.TextIOBase):
+    """Copies what main() prints (the report; cargo's output goes to the terminal directly)."""
+
+    def __init__(self, real):
+        self.real, self.buf = real, io.StringIO()
+
+    def write(self, s):
+        self.buf.write(s)
+        return self.real.write(s)
+
+    def flush(self):
+        self.real.flush()
+
+
+def generated_section(report, argv, rc, today):
+    cmd = " ".join(["python3 scripts/bench-report.py", *argv])
+    verdict = "every target met" if rc == 0 else "**a target was missed** (exit status 1)"
+    source = ("medians read from an earlier run's target/criterion (--no-run)" if "--no-run" in argv
+              else "medians of this run")
+    return "\n".join([
+        BEGIN,
+        f"## Benchmark report ({today}, generated)",
+        "",
+        f"`{cmd}`: {verdict}; {source}. A ratio's two numbers come from the same run.",
+        "",
+        report.strip(),
+        END,
+    ])
+
+
+def write_doc(doc, section):
+    """Replaces the generated section of `doc`, or inserts it before the first `## ` heading."""
+    text = doc.read_text() if doc.exists() else "# Performance measurements\n"
+    if BEGIN_MARK in text and END in text:
+        start = text.index(BEGIN_MARK)
+        stop = text.index(END) + len(END)
+        text = text[:start] + section + text[stop:]
+    else:
+        at = text.find("\n## ")
+        at = len(text) if at < 0 else at + 1
+        text = text[:at] + section + "\n\n" + text[at:]
+    doc.write_text(text if text.endswith("\n") else text + "\n")
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    tee = Tee(sys.stdout)
+    sys.stdout = tee
+    rc = main()
+    sys.stdout = tee.real
+    if "--no-write" not in sys.argv[1:]:
+        write_doc(DOC, generated_section(tee.buf.getvalue(), sys.argv[1:], rc, datetime.date.today().isoformat()))
+        print(f"wrote the generated section of {DOC.relative_to(ROOT)}")
+    sys.exit(rc)

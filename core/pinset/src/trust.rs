@@ -29,7 +29,7 @@ use rustls_pki_types::CertificateDer;
 use crate::certificate::{self, CertError};
 use crate::manifest::{Manifest, TrustAnchor};
 
-/// Largest trust-anchor file accepted (1 MiB; a whole public CA bundle is about 220 KiB).
+/// Largest trust-anchor file accepted (1 MiB: several times a whole public CA bundle).
 pub const MAX_ANCHOR_FILE_BYTES: u64 = 1 << 20;
 
 /// Why a rule's trust anchors could not be resolved.
