@@ -5,10 +5,11 @@
 default:
     @just --list --unsorted
 
-# rustfmt check and clippy on every crate and target (the first two steps of `test`).
+# rustfmt, clippy on every crate and on the core as the mobile library ships it (as in `test`).
 check:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets --locked -- -D warnings
+    cargo clippy -p pinset --no-default-features --all-targets --locked -- -D warnings
 
 # The whole test suite, as CI runs it after installing: tests/run-all.sh.
 test:
@@ -17,6 +18,7 @@ test:
 # The Rust tests alone: unit, integration, TLS on 127.0.0.1, interop and oracles, corpus replay.
 rust-test:
     cargo test --workspace --locked
+    cargo test -p pinset --no-default-features --locked
 
 # Kotlin SDK (host JVM, both OkHttp lanes, the JVM jar), Robolectric, the Swift checks.
 bindings:

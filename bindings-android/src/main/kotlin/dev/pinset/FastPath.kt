@@ -68,9 +68,10 @@ internal object FastPath {
 
     /**
      * Writes what the native side reads into [s]: `host length (u16, big-endian) ‖ port (u16,
-     * big-endian; 0 = unknown) ‖ host (UTF-8) ‖ DER ‖ DER …`, each certificate's DER as the platform caches it (`getEncoded`;
-     * `publicKey.encoded` costs more on the JDK, docs/performance.md); Rust splits the certificates by their DER headers. False when the input
-     * cannot be encoded (then the full path decides).
+     * big-endian; 0 = unknown) ‖ host (UTF-8) ‖ DER ‖ DER …`, each certificate's DER as the
+     * platform caches it (`getEncoded`; `publicKey.encoded` costs more on the JDK,
+     * docs/performance.md); Rust splits the certificates by their DER headers. False when the
+     * input cannot be encoded (then the full path decides).
      */
     private fun encode(host: String, port: Int?, validatedChain: List<X509Certificate>, s: Scratch): Boolean {
         val n = validatedChain.size
