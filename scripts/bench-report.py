@@ -182,13 +182,13 @@ class Tee(io.TextIOBase):
 def generated_section(report, argv, rc, today):
     cmd = " ".join(["python3 scripts/bench-report.py", *argv])
     verdict = "every target met" if rc == 0 else "**a target was missed** (exit status 1)"
-    source = ("medians read from an earlier run's target/criterion (--no-run)" if "--no-run" in argv
-              else "medians of this run")
+    source = ("medians as earlier runs left them in target/criterion (--no-run)" if "--no-run" in argv
+              else "medians of this run; a ratio's two numbers come from the same run")
     return "\n".join([
         BEGIN,
         f"## Benchmark report ({today}, generated)",
         "",
-        f"`{cmd}`: {verdict}; {source}. A ratio's two numbers come from the same run.",
+        f"`{cmd}`: {verdict}; {source}.",
         "",
         report.strip(),
         END,
@@ -214,7 +214,11 @@ if __name__ == "__main__":
     sys.stdout = tee
     rc = main()
     sys.stdout = tee.real
-    if "--no-write" not in sys.argv[1:]:
+    if "--no-write" in sys.argv[1:]:
+        pass
+    elif not CRIT.exists():
+        print(f"no criterion results in {CRIT.relative_to(ROOT)}: {DOC.relative_to(ROOT)} left as it is", file=sys.stderr)
+    else:
         write_doc(DOC, generated_section(tee.buf.getvalue(), sys.argv[1:], rc, datetime.date.today().isoformat()))
         print(f"wrote the generated section of {DOC.relative_to(ROOT)}")
     sys.exit(rc)
