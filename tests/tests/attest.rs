@@ -11,7 +11,7 @@ use pinset_tests::sigstore::{
     self, ARTIFACT, Case, CasePolicy, IDENTITY, ISSUER, RootWindows, Spec, World,
 };
 use rustls_pki_types::UnixTime;
-use serde_json::json;
+use serde_json::{Value, json};
 
 fn policy(p: &CasePolicy) -> Policy {
     match p {
@@ -214,6 +214,28 @@ fn malformed_inputs_are_input_errors() {
     check(&serde_json::to_vec(&b).unwrap(), |e| {
         matches!(e, AttestError::Bundle(_))
     });
+    // Both content kinds, two kinds of key material, an overlong proof.
+    let mut b = good.clone();
+    b["dsseEnvelope"] =
+        json!({"payload": "e30=", "payloadType": "application/vnd.in-toto+json", "signatures": []});
+    check(
+        &serde_json::to_vec(&b).unwrap(),
+        |e| matches!(e, AttestError::Bundle(m) if m.contains("both messageSignature and dsseEnvelope")),
+    );
+    let mut b = good.clone();
+    b["verificationMaterial"]["publicKey"] = json!({"hint": "k"});
+    check(
+        &serde_json::to_vec(&b).unwrap(),
+        |e| matches!(e, AttestError::Bundle(m) if m.contains("more than one kind of key material")),
+    );
+    let mut b = good.clone();
+    let h = b["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["rootHash"].clone();
+    b["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["hashes"] =
+        Value::Array(vec![h; 65]);
+    check(
+        &serde_json::to_vec(&b).unwrap(),
+        |e| matches!(e, AttestError::Bundle(m) if m.contains("more than 64 hashes")),
+    );
     check(&vec![b' '; (16 << 20) + 1], |e| {
         matches!(e, AttestError::TooLarge { .. })
     });

@@ -141,7 +141,8 @@ fn in_toto_names(payload: &[u8], digest: &[u8; 32]) -> Result<bool, AttestError>
 }
 
 /// The parsers behind [`verify_bundle`] on arbitrary bytes, for the fuzz targets
-/// (`crate::fuzzing`): bundle, entry body, checkpoint note, inclusion proof arithmetic.
+/// (`crate::fuzzing`): bundle, entry body, checkpoint note, inclusion proof arithmetic, the
+/// signed entry timestamp's canonical payload, certificate identity, the in-toto statement.
 pub(crate) fn fuzz_parsers(data: &[u8]) {
     use base64::Engine as _;
     // An Ed25519 SPKI: signatures never verify, the parsing around them runs.
@@ -159,8 +160,14 @@ pub(crate) fn fuzz_parsers(data: &[u8]) {
                 let _ = tlog::verify_checkpoint(cp, &b.entry.log_id, &key);
             }
         }
+        if let (Some(t), Some(set)) = (b.entry.integrated_time, &b.entry.set) {
+            let _ = tlog::verify_set(&b.entry, t, set, &key);
+        }
         if let Material::Certificate { leaf, .. } = &b.material {
             let _ = cert::identity(leaf);
+        }
+        if let Content::Dsse { payload, .. } = &b.content {
+            let _ = in_toto_names(payload, &[0; 32]);
         }
     }
     if let Ok(text) = std::str::from_utf8(data) {
