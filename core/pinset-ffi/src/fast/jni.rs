@@ -1,11 +1,14 @@
 //! The native entry points of the fast path: the JNI functions `dev.pinset.FastPathJni.decide`
-//! and `.refusal`, and the C function `pinset_fast_decide` for JNA. This is the only file of the
-//! crate that allows `unsafe`: it turns the caller's pointers into slices and drives the JNI
-//! function table (array length, critical region, new array). Everything it decides is done by
-//! the safe modules beside it.
+//! and `.refusal` (through the `jni` crate), and the C function `pinset_fast_decide` for JNA.
+//! This is the only file of the crate that allows `unsafe`: it turns the JNA caller's pointer
+//! into a slice, reads a Java `byte[]` inside a JNI critical region (released by the `jni`
+//! crate's guard when it goes out of scope, on every return and unwind) and exports the
+//! unmangled symbols. Everything it decides is done by the safe modules beside it.
 #![allow(unsafe_code)]
 
-use jni_sys::{JNI_ABORT, JNIEnv, jbyteArray, jint, jlong, jobject};
+use jni::JNIEnv;
+use jni::objects::{JByteArray, JClass, ReleaseMode};
+use jni::sys::{jbyteArray, jint, jlong};
 
 use super::outcome::{Outcome, decide_in_place, refusal_of};
 use super::{FAST_ERROR, checked_length, decide, handle};
@@ -37,7 +40,7 @@ pub unsafe extern "C" fn pinset_fast_decide(
 }
 
 /// Resolves the handle, then reads the first `len` bytes of a Java `byte[]` inside one JNI
-/// critical region and decides on them ([`decide_in_place`]); `None` for null arguments, an
+/// critical region and decides on them ([`decide_in_place`]); `None` for a null array, an
 /// unknown handle or a `len` outside the array. The caller finishes the outcome after the
 /// release.
 ///
@@ -45,64 +48,52 @@ pub unsafe extern "C" fn pinset_fast_decide(
 /// a busy cache is skipped, never waited for) and, for a reportable outcome, heap copies of the
 /// host and the path for the report built after the release. No JNI call, no upcall, no lock
 /// that waits (the handle table's read lock is taken before the region).
-///
-/// # Safety
-/// `env` is the JVM's valid `JNIEnv` for the current thread (or null); `input` a local reference
-/// to a `byte[]` (or null).
-unsafe fn outcome_of_array(
-    env: *mut JNIEnv,
+fn outcome_of_array(
+    env: &mut JNIEnv<'_>,
     handle: jlong,
-    input: jbyteArray,
+    input: &JByteArray<'_>,
     len: jint,
     now_unix: jlong,
 ) -> Option<Outcome> {
-    if env.is_null() || input.is_null() {
+    if input.is_null() {
         return None;
     }
+    let len = checked_length(len)?;
     // Before the critical region: the handle table's lock is never taken inside it.
     let pinset = handle::lookup(u64::from_ne_bytes(handle.to_ne_bytes()))?;
-    // SAFETY: the JVM passes a valid JNIEnv; the table is JNI >= 1.2 on every JVM and Android.
-    let t = unsafe { &(**env).v1_2 };
-    // SAFETY: non-null array reference from the caller.
-    let array_len = unsafe { (t.GetArrayLength)(env, input) };
-    let len = checked_length(len)
-        .filter(|&l| i64::try_from(l).is_ok_and(|l| l <= i64::from(array_len)))?;
-    // SAFETY: the pointer returned by GetPrimitiveArrayCritical is valid for the array's length
-    // (at least `len`, checked above) until its Release; nothing between get and release calls
-    // back into the JVM.
-    unsafe {
-        let p = (t.GetPrimitiveArrayCritical)(env, input, std::ptr::null_mut());
-        if p.is_null() {
-            return None;
-        }
-        let bytes = std::slice::from_raw_parts(p.cast::<u8>(), len);
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    // SAFETY: the guard holds the critical region until it is dropped at the end of this
+    // function (after the decision, before any report); nothing in between calls into the JVM
+    // (the `env` borrow held by the guard makes a JNI call there a compile error).
+    let elements =
+        unsafe { env.get_array_elements_critical(input, ReleaseMode::NoCopyBack) }.ok()?;
+    if len > elements.len() {
+        return None;
+    }
+    // SAFETY: `elements` derefs to `elements.len()` `i8`s valid while it lives; `len` is at most
+    // that; `u8` has the layout of `i8`.
+    let bytes = unsafe { std::slice::from_raw_parts(elements.as_ptr().cast::<u8>(), len) };
+    Some(
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             decide_in_place(pinset, bytes, now_unix)
         }))
-        .unwrap_or(Outcome::Answer(FAST_ERROR));
-        (t.ReleasePrimitiveArrayCritical)(env, input, p, JNI_ABORT);
-        Some(outcome)
-    }
+        .unwrap_or(Outcome::Answer(FAST_ERROR)),
+    )
 }
 
 /// JNI entry point of `dev.pinset.FastPathJni.decide(handle, input, len, nowUnix)`, the same
 /// contract as [`pinset_fast_decide`] on the first `len` bytes of a Java `byte[]` (the Kotlin side
 /// reuses one buffer per thread). The array is read in place inside one JNI critical region (no
 /// JNI call in between) and released without copy-back. A `len` beyond the array is refused.
-///
-/// # Safety
-/// Called by the JVM with a valid `JNIEnv` for the current thread and a local reference (or null).
 #[unsafe(no_mangle)]
-pub unsafe extern "system" fn Java_dev_pinset_FastPathJni_decide(
-    env: *mut JNIEnv,
-    _class: jobject,
+pub extern "system" fn Java_dev_pinset_FastPathJni_decide<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
     handle: jlong,
-    input: jbyteArray,
+    input: JByteArray<'local>,
     len: jint,
     now_unix: jlong,
 ) -> jint {
-    // SAFETY: called by the JVM (see `# Safety`).
-    let Some(outcome) = (unsafe { outcome_of_array(env, handle, input, len, now_unix) }) else {
+    let Some(outcome) = outcome_of_array(&mut env, handle, &input, len, now_unix) else {
         return FAST_ERROR;
     };
     // Out of the critical region: reporting may call the app's sink (a JVM upcall).
@@ -114,22 +105,18 @@ pub unsafe extern "system" fn Java_dev_pinset_FastPathJni_decide(
 
 /// JNI entry point of `dev.pinset.FastPathJni.refusal(handle, input, len, nowUnix)`:
 /// [`super::refusal`] on the first `len` bytes of a Java `byte[]`, returned as a new `byte[]`, or
-/// null.
-///
-/// # Safety
-/// Called by the JVM with a valid `JNIEnv` for the current thread and a local reference (or null).
+/// null (also when the JVM cannot allocate the array: its `OutOfMemoryError` is then pending).
 #[unsafe(no_mangle)]
-pub unsafe extern "system" fn Java_dev_pinset_FastPathJni_refusal(
-    env: *mut JNIEnv,
-    _class: jobject,
+pub extern "system" fn Java_dev_pinset_FastPathJni_refusal<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
     handle: jlong,
-    input: jbyteArray,
+    input: JByteArray<'local>,
     len: jint,
     now_unix: jlong,
 ) -> jbyteArray {
     let null = std::ptr::null_mut();
-    // SAFETY: called by the JVM (see `# Safety`).
-    let Some(outcome) = (unsafe { outcome_of_array(env, handle, input, len, now_unix) }) else {
+    let Some(outcome) = outcome_of_array(&mut env, handle, &input, len, now_unix) else {
         return null;
     };
     // Out of the critical region: reporting may call the app's sink (a JVM upcall).
@@ -138,18 +125,6 @@ pub unsafe extern "system" fn Java_dev_pinset_FastPathJni_refusal(
     })) else {
         return null;
     };
-    let Ok(n) = jint::try_from(verdict.len()) else {
-        return null;
-    };
-    // SAFETY: `env` is valid (`outcome_of_array` returned `Some`, so it is not null); a new array
-    // of `n` bytes, filled from `verdict` (`n` bytes). On failure the JVM has an OutOfMemoryError
-    // pending; null is returned.
-    unsafe {
-        let t = &(**env).v1_2;
-        let array = (t.NewByteArray)(env, n);
-        if !array.is_null() {
-            (t.SetByteArrayRegion)(env, array, 0, n, verdict.as_ptr().cast());
-        }
-        array
-    }
+    env.byte_array_from_slice(&verdict)
+        .map_or(null, JByteArray::into_raw)
 }
