@@ -1,0 +1,21 @@
+//! The layered stack for an MCP server and client (rmcp, streamable HTTP), each layer a pinset
+//! part:
+//!
+//! | layer | proves | where |
+//! | --- | --- | --- |
+//! | mTLS | the client is a workload of an allowed trust domain (its X.509-SVID) | [`server`]: a rustls client-cert verifier running pinset's `verify_svid` |
+//! | server identity and pins | the server is the expected workload, issued by a pinned CA | [`client`]: pinset's `PinningConfig` |
+//! | RFC 9421 | each request comes from the caller's key, unchanged, once | [`signing`]: signed by the client, verified by the server (nonce store) before rmcp sees it |
+//!
+//! The signing key is bound to the mTLS identity: the server accepts a signature only when its
+//! `keyid` is the SPIFFE ID of the client certificate on the same connection.
+
+pub mod client;
+pub mod server;
+pub mod signing;
+
+/// The host name the server is reached by (it listens on 127.0.0.1).
+pub const HOST: &str = "localhost";
+
+/// The MCP endpoint path the server mounts rmcp on.
+pub const MCP_PATH: &str = "/mcp";
