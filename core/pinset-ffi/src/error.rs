@@ -44,6 +44,14 @@ pub enum PinsetError {
         /// `origin:line: domain '…': trust anchor '…': …`.
         reason: String,
     },
+    /// An updater could not be created: the embedded root is not valid self-signed TUF root
+    /// metadata, the baseline manifest is invalid, no manifest is available at all, or the
+    /// repository URL or target name is unusable.
+    #[error("{reason}")]
+    Update {
+        /// `embedded root: …`, `baseline manifest: …`, `no manifest: …` or `configuration: …`.
+        reason: String,
+    },
 }
 
 impl From<uniffi::UnexpectedUniFFICallbackError> for PinsetError {

@@ -16,6 +16,7 @@ mod error;
 pub mod fast;
 mod pinset;
 mod signing;
+mod update;
 
 pub use self::anchors::{AnchorCertificate, RuleTrust};
 pub use self::error::PinsetError;
@@ -23,4 +24,7 @@ pub use self::pinset::{DecisionKind, PinVerdict, Pinset, ReportSink, pin_of_cert
 pub use self::signing::{
     HeaderField, HttpRequest, RequestSigner, SignOptions, sign_request_with_key,
     sign_request_with_signer, verify_request,
+};
+pub use self::update::{
+    FetchResult, PinsetUpdater, UpdateFetcher, UpdateOutcome, UpdateOutcomeKind, UpdateStore,
 };

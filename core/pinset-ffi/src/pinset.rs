@@ -327,6 +327,39 @@ impl Pinset {
         let _ = sink.report(report.to_json());
     }
 
+    /// The sink of `previous` carries over to this object (an updater's new pins).
+    pub(crate) fn inherit_sink(&self, previous: &Self) {
+        let sink = previous.sink.lock().ok().and_then(|s| s.clone());
+        if let (Some(sink), Ok(mut s)) = (sink, self.sink.lock()) {
+            *s = Some(sink);
+        }
+    }
+
+    /// Reports a rejected update cycle to the sink, at most once per 24 h per repository and
+    /// rejection kind (the same throttle as pin failures).
+    pub(crate) fn report_update_rejection(
+        &self,
+        repository: &str,
+        rejection: &pinset::update::Rejection,
+        active_serial: u64,
+        now: i64,
+    ) {
+        let Some(sink) = self.sink.lock().ok().and_then(|s| s.clone()) else {
+            return;
+        };
+        let key = ReportKey {
+            host: repository.to_owned(),
+            port: None,
+            rule: None,
+            kind: rejection.kind.name(),
+            chain: Vec::new(),
+        };
+        if self.due(key, now) {
+            // A failing sink changes nothing.
+            let _ = sink.report(rejection.report_json(repository, active_serial, now));
+        }
+    }
+
     /// Whether a report with this key is due, recording it if so.
     fn due(&self, key: ReportKey, now: i64) -> bool {
         let Ok(mut sent) = self.sent.lock() else {

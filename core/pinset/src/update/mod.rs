@@ -176,6 +176,23 @@ pub struct Rejection {
     pub detail: String,
 }
 
+impl Rejection {
+    /// The JSON report of a rejected cycle, for the same sink as pin failures:
+    /// `validation-result` is `update-rejected`, `reason` the [`RejectKind::name`], `detail`
+    /// what was wrong, `active-serial` the serial that stays in force. `now` is Unix seconds.
+    pub fn report_json(&self, repository: &str, active_serial: u64, now: i64) -> String {
+        serde_json::json!({
+            "date-time": crate::report::rfc3339(now),
+            "update-repository": repository,
+            "validation-result": "update-rejected",
+            "reason": self.kind.name(),
+            "detail": self.detail,
+            "active-serial": active_serial,
+        })
+        .to_string()
+    }
+}
+
 /// Classes of rejection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RejectKind {
