@@ -4,9 +4,24 @@
 # (tests/src/bin/oracle-cases.rs) writes generated and hand-written/random NSC files with
 # pinset's per-host meaning; the test parses each with XmlConfigSource/ApplicationConfig
 # (release and debuggable) and compares. PINSET_ORACLE_SEED picks other random cases.
+# Then the same cases on SDK 36 (Android 16, which reads <certificateTransparency>) when a Java 21+
+# runtime is found (JAVA21_HOME, or one under /usr/lib/jvm): Robolectric runs SDK 36 only on Java 21+.
 set -euo pipefail
 cd "$(dirname "$0")"
 (cd ../.. && cargo build --locked -q -p pinset-tests --bin oracle-cases)
 rm -rf target/cases
 ../../target/debug/oracle-cases nsc target/cases ${PINSET_ORACLE_SEED:-}
 mvn -B -q --no-transfer-progress test
+java21=${JAVA21_HOME:-}
+if [ -z "$java21" ]; then
+  for j in /usr/lib/jvm/*/; do
+    v=$("$j/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
+    if [ -n "$v" ] && [ "${v%%.*}" -ge 21 ] 2>/dev/null; then java21=${j%/}; break; fi
+  done
+fi
+if [ -n "$java21" ]; then
+  echo "== NSC oracle on SDK 36 (Android 16: certificateTransparency) with $java21"
+  JAVA_HOME=$java21 mvn -B -q --no-transfer-progress -Psdk36 test
+else
+  echo "== NSC oracle on SDK 36: NOT RUN (no Java 21+ runtime; set JAVA21_HOME): certificateTransparency is then checked only by pinset's own tests"
+fi

@@ -97,3 +97,106 @@ fn ats_report_only_child_of_an_enforced_parent_is_stricter_not_unpinned() {
         out.weaknesses
     );
 }
+
+#[test]
+fn nsc_certificate_transparency_per_rule_and_in_defaults() {
+    let m = manifest(&format!(
+        "version = 1\n[defaults]\ncertificate_transparency = true\n\
+         [[domain]]\nname = \"example.com\"\ninclude_subdomains = true\npins = [\"{A}\", \"{B}\"]\n\
+         [[domain]]\nname = \"api.example.com\"\npins = [\"{A}\", \"{C}\"]\n\
+         [[domain]]\nname = \"legacy.example.com\"\npins = [\"{A}\", \"{C}\"]\ncertificate_transparency = false\n"
+    ));
+    assert_eq!(m.certificate_transparency, Some(true));
+    assert!(
+        m.domains
+            .iter()
+            .take(2)
+            .all(|d| d.certificate_transparency == Some(true))
+    );
+    assert_eq!(m.domains[2].certificate_transparency, Some(false));
+    let out = nsc::generate(&m).unwrap();
+    let t = &out.text;
+    // [defaults] is app-wide: base-config; a rule states its own only where NSC would inherit another.
+    let base = t.find("<base-config>").unwrap();
+    assert!(
+        t[base..].starts_with("<base-config>\n        <certificateTransparency enabled=\"true\"/>"),
+        "{t}"
+    );
+    assert_eq!(
+        t.matches("<certificateTransparency enabled=\"true\"/>")
+            .count(),
+        1,
+        "{t}"
+    );
+    let legacy = t.find("legacy.example.com").unwrap();
+    let off = t
+        .find("<certificateTransparency enabled=\"false\"/>")
+        .unwrap();
+    assert!(off > legacy, "{t}");
+    assert!(out.weaknesses.is_empty(), "{:?}", out.weaknesses);
+    assert!(
+        out.notes.iter().any(|n| n.contains("Android 16")),
+        "{:?}",
+        out.notes
+    );
+}
+
+#[test]
+fn nsc_certificate_transparency_inherited_by_a_child_is_stated() {
+    // No [defaults]: a child without a value gets its parent's in NSC.
+    let src = |v: bool| {
+        format!(
+            "version = 1\n[[domain]]\nname = \"example.com\"\ninclude_subdomains = true\npins = [\"{A}\", \"{B}\"]\n\
+             certificate_transparency = {v}\n[[domain]]\nname = \"api.example.com\"\npins = [\"{A}\", \"{C}\"]\n"
+        )
+    };
+    let on = nsc::generate(&manifest(&src(true))).unwrap();
+    assert!(on.weaknesses.is_empty(), "{:?}", on.weaknesses);
+    assert!(
+        on.notes
+            .iter()
+            .any(|n| n.contains("'api.example.com'") && n.contains("stricter")),
+        "{:?}",
+        on.notes
+    );
+    let off = nsc::generate(&manifest(&src(false))).unwrap();
+    assert!(
+        off.weaknesses
+            .iter()
+            .any(|n| n.contains("'api.example.com'")),
+        "{:?}",
+        off.weaknesses
+    );
+    assert!(!off.text.contains("<base-config>"), "{}", off.text);
+}
+
+#[test]
+fn certificate_transparency_must_be_a_boolean() {
+    let e = Manifest::parse(
+        &format!("version = 1\n[[domain]]\nname = \"a.example\"\npins = [\"{A}\", \"{B}\"]\ncertificate_transparency = \"yes\"\n"),
+        None,
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains(":5:28: error: invalid type: string \"yes\", expected a boolean"),
+        "{e}"
+    );
+}
+
+#[test]
+fn nsc_certificate_transparency_is_explicit_for_private_anchors() {
+    // Android 16 turns CT off for a config whose own trust-anchors name a private CA unless the
+    // config sets it: the generator must write the manifest's `true` there, not rely on base-config.
+    let m = manifest(&format!(
+        "version = 1\n[defaults]\ncertificate_transparency = true\n\
+         [[domain]]\nname = \"build.corp.example\"\npins = [\"{A}\", \"{B}\"]\ntrust_anchors = [\"certs/corp.pem\"]\n"
+    ));
+    let t = nsc::generate(&m).unwrap().text;
+    assert_eq!(
+        t.matches("<certificateTransparency enabled=\"true\"/>")
+            .count(),
+        2,
+        "{t}"
+    );
+}

@@ -341,3 +341,105 @@ fn nsc_16_mib_imports_in_linear_time() {
     assert_eq!(i.manifest.domains.len(), n);
     assert!(t.elapsed().as_secs() < 120, "{:?}", t.elapsed());
 }
+
+#[test]
+fn nsc_certificate_transparency_is_imported_with_android_inheritance() {
+    // base-config → [defaults]; a domain-config's own value; a nested child inherits its
+    // parent's (Android 16 NetworkSecurityConfig.Builder); a missing `enabled` is false.
+    let i = nsc(&format!(
+        "<base-config><certificateTransparency enabled=\"true\"/></base-config>\n\
+         <domain-config><domain includeSubdomains=\"true\">example.com</domain>{p}\
+         <certificateTransparency/>\n\
+         <domain-config><domain>api.example.com</domain>{p}</domain-config>\n\
+         </domain-config>\n\
+         <domain-config><domain>pay.example</domain>{p}</domain-config>",
+        p = pin_set(&[A, B])
+    ))
+    .unwrap();
+    passes_check(&i);
+    let m = &i.manifest;
+    assert_eq!(m.certificate_transparency, Some(true));
+    let ct = |n: &str| {
+        m.domains
+            .iter()
+            .find(|d| d.name == n)
+            .unwrap()
+            .certificate_transparency
+    };
+    assert_eq!(ct("example.com"), Some(false));
+    assert_eq!(
+        ct("api.example.com"),
+        Some(false),
+        "inherited from the enclosing domain-config"
+    );
+    assert_eq!(ct("pay.example"), Some(true), "inherited from base-config");
+    // The printed manifest says the same.
+    let again = Manifest::parse(&m.to_toml("imported"), None)
+        .unwrap()
+        .manifest;
+    assert_eq!(again.certificate_transparency, Some(true));
+    for d in &m.domains {
+        let e = again.domains.iter().find(|e| e.name == d.name).unwrap();
+        assert_eq!(
+            e.certificate_transparency, d.certificate_transparency,
+            "{}",
+            d.name
+        );
+    }
+}
+
+#[test]
+fn nsc_certificate_transparency_restrictions_are_not_dropped() {
+    // A pin-less domain-config that only turns CT on for its host cannot become a rule: refused.
+    let e = nsc(&format!(
+        "<domain-config><domain>pay.example</domain>{}</domain-config>\n\
+         <domain-config><domain>ct.example</domain><certificateTransparency enabled=\"true\"/></domain-config>",
+        pin_set(&[A, B])
+    ))
+    .unwrap_err();
+    assert!(e.message.contains("certificateTransparency"), "{e}");
+    assert_eq!(e.line, 4);
+    // The same setting as base-config's: the host falls to base-config in both, nothing lost.
+    let i = nsc(&format!(
+        "<base-config><certificateTransparency enabled=\"true\"/></base-config>\n\
+         <domain-config><domain>pay.example</domain>{}</domain-config>\n\
+         <domain-config><domain>ct.example</domain><certificateTransparency enabled=\"true\"/></domain-config>",
+        pin_set(&[A, B])
+    ))
+    .unwrap();
+    assert_eq!(i.manifest.domains.len(), 1);
+    // Android refuses it in debug-overrides (API 36), and a non-boolean is refused with its position.
+    let e = nsc("<debug-overrides><certificateTransparency enabled=\"true\"/></debug-overrides>")
+        .unwrap_err();
+    assert!(e.message.contains("not allowed in debug-overrides"), "{e}");
+    let e = nsc(&format!(
+        "<domain-config><domain>pay.example</domain>{}\n<certificateTransparency enabled=\"yes\"/></domain-config>",
+        pin_set(&[A, B])
+    ))
+    .unwrap_err();
+    assert!(e.message.contains("enabled must be true or false"), "{e}");
+    assert_eq!(e.line, 4);
+}
+
+#[test]
+fn nsc_private_anchors_turn_certificate_transparency_off_unless_set() {
+    // Android 16 NetworkSecurityConfig.Builder: own @raw anchors and no element → false.
+    let i = nsc(&format!(
+        "<base-config><certificateTransparency enabled=\"true\"/></base-config>\n\
+         <domain-config><domain>build.corp.example</domain><trust-anchors><certificates src=\"@raw/corp\"/></trust-anchors>{p}</domain-config>\n\
+         <domain-config><domain>ci.corp.example</domain><trust-anchors><certificates src=\"@raw/corp\"/></trust-anchors>{p}\
+         <certificateTransparency enabled=\"true\"/></domain-config>",
+        p = pin_set(&[A, B])
+    ))
+    .unwrap();
+    let ct = |n: &str| {
+        i.manifest
+            .domains
+            .iter()
+            .find(|d| d.name == n)
+            .unwrap()
+            .certificate_transparency
+    };
+    assert_eq!(ct("build.corp.example"), Some(false));
+    assert_eq!(ct("ci.corp.example"), Some(true));
+}

@@ -328,6 +328,10 @@ fn okhttp_cases(dir: &Path, rng: &mut Rng) -> String {
 fn random_manifest(rng: &mut Rng, pool: &[Pin], anchors: bool) -> String {
     let mut names: Vec<&str> = NAMES.to_vec();
     let mut toml = String::from("version = 1\n");
+    if anchors && rng.chance(20) {
+        let v = rng.chance(50);
+        let _ = writeln!(toml, "[defaults]\ncertificate_transparency = {v}");
+    }
     let k = 1 + rng.below(5);
     let mut chosen: Vec<(String, bool, Vec<Pin>)> = Vec::new();
     for _ in 0..k {
@@ -377,6 +381,10 @@ fn random_manifest(rng: &mut Rng, pool: &[Pin], anchors: bool) -> String {
                 rng.pick(&["2026-06-01", "2028-01-01", "2027-03-15"])
             );
         }
+        if anchors && rng.chance(25) {
+            let v = rng.chance(50);
+            let _ = writeln!(toml, "certificate_transparency = {v}");
+        }
         if anchors && rng.chance(30) {
             let list = rng.pick(&[
                 "[\"certs/corp-root.pem\"]",
@@ -415,6 +423,7 @@ fn nsc_expectations(
     m: &Manifest,
     raw_name: &dyn Fn(&str) -> String,
     weaknesses: &[String],
+    notes: &[String],
 ) {
     let policy = Policy::new(m.clone());
     let anchor = |a: &TrustAnchor| match a {
@@ -452,11 +461,21 @@ fn nsc_expectations(
         let plain = anchors.iter().cloned().collect::<Vec<_>>().join(",");
         anchors.extend(debug.iter().cloned());
         let with_debug = anchors.into_iter().collect::<Vec<_>>().join(",");
+        // Certificate Transparency as the manifest means it (`-`: the platform default), and
+        // whether the generator stated a CT difference for that rule.
+        let ct = rule.map_or(m.certificate_transparency, |r| r.certificate_transparency);
+        let ct = ct.map_or("-".to_owned(), |v| v.to_string());
+        let ct_stated = rule.is_some_and(|r| {
+            weaknesses.iter().chain(notes).any(|w| {
+                w.contains(&format!("'{}'", r.name)) && w.contains("certificate_transparency")
+            })
+        });
         writeln!(
             out,
-            "host\t{case}\t{h}\t{}\t{expiry}\t{plain}\t{with_debug}\t{}",
+            "host\t{case}\t{h}\t{}\t{expiry}\t{plain}\t{with_debug}\t{}\t{ct}\t{}",
             pins_field(&pins),
-            u8::from(stated)
+            u8::from(stated),
+            u8::from(ct_stated)
         )
         .unwrap();
     }
@@ -509,7 +528,7 @@ fn nsc_cases(dir: &Path, rng: &mut Rng) -> String {
                         })
                         .unwrap_or_else(|| format!("missing-{path}"))
                 };
-                nsc_expectations(&mut out, case, m, &lookup, &o.weaknesses);
+                nsc_expectations(&mut out, case, m, &lookup, &o.weaknesses, &o.notes);
             }
             Err(e) => writeln!(
                 out,
@@ -540,7 +559,7 @@ fn nsc_cases(dir: &Path, rng: &mut Rng) -> String {
                         .trim_end_matches(".pem")
                         .to_owned()
                 };
-                nsc_expectations(&mut out, case, &i.manifest, &lookup, &[]);
+                nsc_expectations(&mut out, case, &i.manifest, &lookup, &[], &[]);
             }
             Err(e) => writeln!(
                 out,
@@ -569,8 +588,11 @@ fn pin_set(pins: &[Pin], attrs: &str, pad: bool) -> String {
 fn random_nsc(rng: &mut Rng, pool: &[Pin]) -> String {
     let mut names: Vec<&str> = NAMES.to_vec();
     let mut body = String::new();
-    if rng.chance(20) {
-        body.push_str("<base-config cleartextTrafficPermitted=\"false\"><trust-anchors><certificates src=\"system\"/></trust-anchors></base-config>\n");
+    match rng.below(8) {
+        0 => body.push_str("<base-config cleartextTrafficPermitted=\"false\"><trust-anchors><certificates src=\"system\"/></trust-anchors></base-config>\n"),
+        1 => body.push_str("<base-config><certificateTransparency enabled=\"true\"/></base-config>\n"),
+        2 => body.push_str("<base-config><certificateTransparency enabled=\"false\"/></base-config>\n"),
+        _ => {}
     }
     fn config(rng: &mut Rng, pool: &[Pin], names: &mut Vec<&str>, depth: usize) -> String {
         let mut s = String::from("<domain-config>");
@@ -613,6 +635,12 @@ fn random_nsc(rng: &mut Rng, pool: &[Pin]) -> String {
                 ]);
                 s.push_str(&pin_set(&pins, attrs, rng.chance(20)));
             }
+        }
+        match rng.below(8) {
+            0 => s.push_str("<certificateTransparency enabled=\"true\"/>"),
+            1 => s.push_str("<certificateTransparency enabled=\"false\"/>"),
+            2 => s.push_str("<certificateTransparency/>"),
+            _ => {}
         }
         if depth < 3 && rng.chance(40) && !names.is_empty() {
             s.push_str(&config(rng, pool, names, depth + 1));
@@ -657,6 +685,9 @@ fn hand_written_nsc(pool: &[Pin]) -> Vec<(String, String)> {
         ("bad-src", "<domain-config><domain>a.example</domain><trust-anchors><certificates src=\"bundled\"/></trust-anchors></domain-config>".to_owned()),
         ("pin-child", format!("<domain-config><domain>a.example</domain><pin-set><pin digest=\"SHA-256\">{p}<b/></pin></pin-set></domain-config>")),
         ("ct-in-debug", "<debug-overrides><certificateTransparency enabled=\"true\"/></debug-overrides>".to_owned()),
+        ("ct-inherit", format!("<base-config><certificateTransparency enabled=\"true\"/></base-config><domain-config><domain includeSubdomains=\"true\">example.com</domain>{two}<certificateTransparency enabled=\"false\"/><domain-config><domain>api.example.com</domain>{two}</domain-config></domain-config><domain-config><domain>a.example</domain>{two}</domain-config>")),
+        ("ct-last-wins", format!("<domain-config><domain>example.com</domain>{two}<certificateTransparency enabled=\"false\"/><certificateTransparency enabled=\"true\"/></domain-config>")),
+        ("ct-only", format!("<domain-config><domain>a.example</domain>{two}</domain-config><domain-config><domain>b.example</domain><certificateTransparency enabled=\"true\"/></domain-config>")),
         ("padded-pins", format!("<domain-config><domain>a.example</domain>{}</domain-config>", pin_set(&pool[..2], "", true))),
         ("ns-expiry", format!("<domain-config xmlns:x=\"urn:x\"><domain>a.example</domain>{}</domain-config>", pin_set(&pool[..2], " x:expiration=\"2020-01-01\"", false))),
         ("private-ca-no-pins", format!("<domain-config><domain>a.example</domain>{two}</domain-config><domain-config><domain>build.corp.example</domain><trust-anchors><certificates src=\"@raw/corp\"/></trust-anchors></domain-config>")),

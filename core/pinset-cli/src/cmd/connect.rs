@@ -84,6 +84,7 @@ pub fn run(args: &Args) -> Result<ExitCode, CliError> {
             domains: Vec::new(),
             debug_overrides: None,
             attestations: Vec::new(),
+            certificate_transparency: None,
         },
     };
     let policy = Arc::new(Policy::new(manifest));

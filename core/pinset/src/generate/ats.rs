@@ -158,6 +158,17 @@ pub fn generate(m: &Manifest) -> Result<Output, GenerateError> {
     close(&mut w, "dict")?;
     close(&mut w, "plist")?;
     out.notes.push("pins are NSPinnedCAIdentities: ATS matches them against CA certificates of the chain, not the leaf".into());
+    if m.certificate_transparency.is_some()
+        || m.domains
+            .iter()
+            .any(|r| r.certificate_transparency.is_some())
+    {
+        out.notes.push(
+            "certificate_transparency has no ATS key: iOS itself requires Certificate Transparency for publicly \
+             trusted certificates (also where the manifest says false: stricter)"
+                .into(),
+        );
+    }
     out.text = String::from_utf8(w.into_inner()).map_err(io)? + "\n";
     Ok(out)
 }

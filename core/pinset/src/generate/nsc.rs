@@ -6,6 +6,11 @@
 //! report-only child under a pinned parent gets an empty `<pin-set/>`, and trust anchors are
 //! written whenever they differ from what would be inherited.
 //!
+//! `certificate_transparency` becomes `<certificateTransparency enabled>`: `[defaults]` on
+//! `base-config` (app-wide, like the manifest's defaults), a rule's own value on its
+//! `domain-config` when it differs from what NSC would give it otherwise (the enclosing config's
+//! value, or `false` for a config whose own trust anchors name a private CA).
+//!
 //! Every `<certificates>` carries `overridePins="false"`: Android defaults it to `true` inside
 //! `debug-overrides`, where a debuggable build would otherwise let the debug CA skip every
 //! pin-set. Each PEM file gets its own `@raw/` resource name (two `corp.pem` in different
@@ -147,8 +152,32 @@ pub fn generate(m: &Manifest) -> Result<Output, GenerateError> {
         .map_err(io)?;
     start(&mut w, "network-security-config", &[])?;
     let names = RawNames::new(m);
+    if let Some(ct) = m.certificate_transparency {
+        // App-wide: hosts without a rule too, and every domain-config that sets none.
+        start(&mut w, "base-config", &[])?;
+        certificate_transparency(&mut w, ct)?;
+        end(&mut w, "base-config")?;
+    }
+    if m.certificate_transparency.is_some()
+        || m.domains
+            .iter()
+            .any(|r| r.certificate_transparency.is_some())
+    {
+        out.notes.push(
+            "certificateTransparency is read by Android 16 (API 36) and later; older releases ignore the element"
+                .into(),
+        );
+    }
     for rule in m.domains.iter().filter(|r| parent_of(m, r).is_none()) {
-        write_rule(&mut w, m, rule, None, &names, &mut out)?;
+        write_rule(
+            &mut w,
+            m,
+            rule,
+            None,
+            m.certificate_transparency,
+            &names,
+            &mut out,
+        )?;
     }
     if let Some(d) = &m.debug_overrides {
         start(&mut w, "debug-overrides", &[])?;
@@ -177,11 +206,14 @@ pub fn generate(m: &Manifest) -> Result<Output, GenerateError> {
     Ok(out)
 }
 
+/// `inherited_ct`: the Certificate Transparency value NSC gives the enclosing config (`None`: the
+/// platform default).
 fn write_rule(
     w: &mut W,
     m: &Manifest,
     rule: &DomainRule,
     parent: Option<&DomainRule>,
+    inherited_ct: Option<bool>,
     names: &RawNames,
     out: &mut Output,
 ) -> Result<(), GenerateError> {
@@ -200,7 +232,8 @@ fn write_rule(
     text_element(w, "domain", &[("includeSubdomains", include)], &rule.name)?;
     let own = effective_anchors(rule);
     let inherited = parent.map_or_else(|| vec![TrustAnchor::System], effective_anchors);
-    if own != inherited {
+    let own_anchors_written = own != inherited;
+    if own_anchors_written {
         anchors(w, &own, names, out)?;
     }
     if rule.is_exemption() {
@@ -226,12 +259,51 @@ fn write_rule(
         }
         end(w, "pin-set")?;
     }
+    // Without its own element a config gets (Android 16 NetworkSecurityConfig.Builder) `false`
+    // when its own trust-anchors name a private CA (`@raw/`), else the enclosing config's value.
+    // The manifest does not inherit, so a rule states its value wherever NSC would differ.
+    let private = own_anchors_written && own.iter().any(|a| matches!(a, TrustAnchor::Pem { .. }));
+    let implicit = if private { Some(false) } else { inherited_ct };
+    let effective = match (rule.certificate_transparency, implicit) {
+        (Some(ct), implicit) => {
+            if implicit != Some(ct) {
+                certificate_transparency(w, ct)?;
+            }
+            Some(ct)
+        }
+        (None, Some(true)) => {
+            out.notes.push(format!(
+                "'{}' sets no certificate_transparency but Android applies its parent's (enabled): stricter",
+                rule.name
+            ));
+            Some(true)
+        }
+        (None, Some(false)) if !private => {
+            out.weaknesses.push(format!(
+                "'{}' sets no certificate_transparency (the platform default, on for apps targeting API 37+) but \
+                 Android applies its parent's enabled=\"false\"",
+                rule.name
+            ));
+            Some(false)
+        }
+        // Private anchors: off, which is Android's own default for a private CA.
+        (None, implicit) => implicit,
+    };
     for child in m
         .domains
         .iter()
         .filter(|c| parent_of(m, c).is_some_and(|p| p.name == rule.name))
     {
-        write_rule(w, m, child, Some(rule), names, out)?;
+        write_rule(w, m, child, Some(rule), effective, names, out)?;
     }
     end(w, "domain-config")
+}
+
+/// `<certificateTransparency enabled="…"/>` (Android 16+).
+fn certificate_transparency(w: &mut W, enabled: bool) -> Result<(), GenerateError> {
+    empty(
+        w,
+        "certificateTransparency",
+        &[("enabled", if enabled { "true" } else { "false" })],
+    )
 }

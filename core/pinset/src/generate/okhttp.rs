@@ -113,6 +113,17 @@ pub fn generate(m: &Manifest, package: &str) -> Result<Output, GenerateError> {
         }
         body.push_str(&rule_code(rule));
     }
+    if m.certificate_transparency.is_some()
+        || m.domains
+            .iter()
+            .any(|r| r.certificate_transparency.is_some())
+    {
+        out.notes.push(
+            "certificate_transparency is not part of a CertificatePinner: on Android 16+ the platform trust manager \
+             applies the NSC setting (pinset generate android-nsc); on a JVM nothing checks it. The pins apply either way"
+                .into(),
+        );
+    }
     out.text = format!(
         "// {}\npackage {package}\n\nimport okhttp3.CertificatePinner\n\n\
          /** SPKI pins from the pinset manifest. */\n\

@@ -181,6 +181,8 @@ struct PinSet {
 struct Config {
     pins: Option<PinSet>,
     anchors: Option<Vec<TrustAnchor>>,
+    /// `<certificateTransparency enabled>` (Android 16+; the last element wins, as in AOSP).
+    ct: Option<bool>,
 }
 
 impl Config {
@@ -188,6 +190,15 @@ impl Config {
         Config {
             pins: self.pins.clone().or_else(|| parent.pins.clone()),
             anchors: self.anchors.clone().or_else(|| parent.anchors.clone()),
+            // Android 16: without its own element, a config whose own trust-anchors name a
+            // private CA (`@raw/`; `user` is refused) gets `false`, else the parent's value.
+            ct: self.ct.or_else(|| {
+                let private = self
+                    .anchors
+                    .as_ref()
+                    .is_some_and(|a| a.iter().any(|x| *x != TrustAnchor::System));
+                if private { Some(false) } else { parent.ct }
+            }),
         }
     }
 }
@@ -297,7 +308,7 @@ pub fn android_nsc(src: &str, origin: &str) -> Result<Imported, ImportError> {
             todo.push((nested, config.clone()));
         }
     }
-    let domains = rules(&cx, entries)?;
+    let domains = rules(&cx, entries, base.ct)?;
     if domains.is_empty() {
         return Err(cx.pos.error(
             0,
@@ -317,6 +328,7 @@ pub fn android_nsc(src: &str, origin: &str) -> Result<Imported, ImportError> {
             domains,
             debug_overrides,
             attestations: Vec::new(),
+            certificate_transparency: base.ct,
         },
         notes: cx.notes,
     })
@@ -324,7 +336,11 @@ pub fn android_nsc(src: &str, origin: &str) -> Result<Imported, ImportError> {
 
 /// The manifest rules: pinned entries as rules; pin-less entries as exemptions where a pinned
 /// `include_subdomains` rule would otherwise cover them (Android leaves them unpinned).
-fn rules(cx: &Cx<'_>, entries: Vec<Entry>) -> Result<Vec<DomainRule>, ImportError> {
+fn rules(
+    cx: &Cx<'_>,
+    entries: Vec<Entry>,
+    base_ct: Option<bool>,
+) -> Result<Vec<DomainRule>, ImportError> {
     let pinned_parents: HashSet<&str> = entries
         .iter()
         .filter(|e| {
@@ -374,6 +390,17 @@ fn rules(cx: &Cx<'_>, entries: Vec<Entry>) -> Result<Vec<DomainRule>, ImportErro
                             ),
                         ));
                     }
+                    if e.config.ct != base_ct {
+                        return Err(cx.pos.error(
+                            e.offset,
+                            format!(
+                                "'{}' sets certificateTransparency differently from base-config but has no pins \
+                                 and no pinned parent: a manifest rule needs pins (or a pinned parent to be \
+                                 exempt from), so this setting cannot be imported; add a pin-set",
+                                e.name
+                            ),
+                        ));
+                    }
                     continue;
                 }
                 (Vec::new(), None)
@@ -387,6 +414,7 @@ fn rules(cx: &Cx<'_>, entries: Vec<Entry>) -> Result<Vec<DomainRule>, ImportErro
             enforce: true,
             trust_anchors: anchors,
             report_uris: Vec::new(),
+            certificate_transparency: e.config.ct,
             line: cx.pos.line(e.offset),
         });
     }
@@ -503,10 +531,19 @@ fn config_body(cx: &mut Cx<'_>, el: &Element, kind: Kind) -> Result<Config, Impo
                     "certificateTransparency not allowed in debug-overrides",
                 ));
             }
-            "certificateTransparency" => cx.note(
-                child,
-                "certificateTransparency is not imported: the manifest has no Certificate Transparency setting",
-            ),
+            // AOSP: `getAttributeBooleanValue(null, "enabled", false)`; several elements: the last wins.
+            "certificateTransparency" => {
+                c.ct = Some(match child.attr("enabled") {
+                    None | Some("false") => false,
+                    Some("true") => true,
+                    Some(other) => {
+                        return Err(cx.err(
+                            child,
+                            format!("certificateTransparency enabled must be true or false, got '{other}'"),
+                        ));
+                    }
+                });
+            }
             "domain" | "domain-config" => {}
             other => cx.note(child, format!("<{other}> is ignored by Android")),
         }

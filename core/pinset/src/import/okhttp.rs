@@ -106,6 +106,7 @@ pub fn okhttp_source(src: &str, origin: &str, lang: Language) -> Result<Imported
             domains,
             debug_overrides: None,
             attestations: Vec::new(),
+            certificate_transparency: None,
         },
         notes,
     })
@@ -330,6 +331,7 @@ impl Patterns {
                 enforce: true,
                 trust_anchors: Vec::new(),
                 report_uris: Vec::new(),
+                certificate_transparency: None,
                 line: *line,
             });
         }

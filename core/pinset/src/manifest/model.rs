@@ -20,6 +20,10 @@ pub struct Manifest {
     pub debug_overrides: Option<DebugOverrides>,
     /// `[[attestation]]` entries: build identities artifacts must be signed by (Sigstore).
     pub attestations: Vec<super::Attestation>,
+    /// `[defaults] certificate_transparency`: the app-wide Certificate Transparency setting
+    /// (Android 16+ NSC `base-config`, so it also covers hosts without a rule); `None` leaves the
+    /// platform's default. Every rule without its own value takes this one.
+    pub certificate_transparency: Option<bool>,
 }
 
 /// One `[[domain]]` table, with `[defaults]` applied.
@@ -39,6 +43,10 @@ pub struct DomainRule {
     pub trust_anchors: Vec<TrustAnchor>,
     /// Where violation reports are sent.
     pub report_uris: Vec<String>,
+    /// Whether the platform must require Certificate Transparency for this rule's hosts
+    /// (Android 16+ NSC `<certificateTransparency enabled>`); `None`: the platform's default.
+    /// pinset's own verifier does not check SCTs.
+    pub certificate_transparency: Option<bool>,
     /// 1-based line of the `name` key, for messages.
     pub line: usize,
 }

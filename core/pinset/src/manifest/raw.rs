@@ -46,6 +46,7 @@ pub(super) struct RawDefaults {
     pub expires: Option<Spanned<String>>,
     pub report_uris: Option<Strings>,
     pub trust_anchors: Option<Strings>,
+    pub certificate_transparency: Option<bool>,
 }
 
 pub(super) struct RawDomain {
@@ -56,6 +57,7 @@ pub(super) struct RawDomain {
     pub enforce: Option<bool>,
     pub report_uris: Option<Strings>,
     pub trust_anchors: Option<Strings>,
+    pub certificate_transparency: Option<bool>,
     /// Per-domain opt-out of the backup-pin rule (documented; discouraged).
     pub require_backup_pin: Option<bool>,
 }
@@ -95,6 +97,7 @@ pub(super) fn read(doc: &Spanned<DeTable<'_>>) -> Result<RawManifest, Errors> {
                 "expires",
                 "report_uris",
                 "trust_anchors",
+                "certificate_transparency",
             ],
             errs,
         )?;
@@ -104,6 +107,7 @@ pub(super) fn read(doc: &Spanned<DeTable<'_>>) -> Result<RawManifest, Errors> {
             expires: t.optional(errs, "expires", string),
             report_uris: t.optional(errs, "report_uris", strings),
             trust_anchors: t.optional(errs, "trust_anchors", strings),
+            certificate_transparency: t.optional(errs, "certificate_transparency", boolean),
         })
     });
     let domain = top
@@ -177,6 +181,7 @@ fn domain(v: &DeValue<'_>, span: Range<usize>, errs: &mut Errors) -> Option<RawD
             "enforce",
             "report_uris",
             "trust_anchors",
+            "certificate_transparency",
             "require_backup_pin",
         ],
         errs,
@@ -188,8 +193,10 @@ fn domain(v: &DeValue<'_>, span: Range<usize>, errs: &mut Errors) -> Option<RawD
     let enforce = t.optional(errs, "enforce", boolean);
     let report_uris = t.optional(errs, "report_uris", strings);
     let trust_anchors = t.optional(errs, "trust_anchors", strings);
+    let certificate_transparency = t.optional(errs, "certificate_transparency", boolean);
     let require_backup_pin = t.optional(errs, "require_backup_pin", boolean);
     Some(RawDomain {
+        certificate_transparency,
         name: name?,
         pins: pins?,
         include_subdomains,

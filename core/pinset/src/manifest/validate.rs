@@ -188,6 +188,7 @@ fn build(cx: &mut Ctx<'_>, raw: RawManifest) -> Manifest {
         expires: None,
         report_uris: None,
         trust_anchors: None,
+        certificate_transparency: None,
     });
     let default_expires = defaults.expires.as_ref().and_then(|e| parse_date(cx, e));
     let default_reports = defaults
@@ -269,6 +270,9 @@ fn build(cx: &mut Ctx<'_>, raw: RawManifest) -> Manifest {
                 .report_uris
                 .as_ref()
                 .map_or_else(|| default_reports.clone(), |r| report_uris(cx, r)),
+            certificate_transparency: d
+                .certificate_transparency
+                .or(defaults.certificate_transparency),
             line,
         };
         // Backup-pin rule (an enforced pin-set needs a second, distinct key to rotate to).
@@ -363,6 +367,7 @@ fn build(cx: &mut Ctx<'_>, raw: RawManifest) -> Manifest {
         domains,
         debug_overrides,
         attestations,
+        certificate_transparency: defaults.certificate_transparency,
     }
 }
 

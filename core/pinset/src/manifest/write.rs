@@ -15,6 +15,9 @@ impl Manifest {
         if let Some(n) = self.serial {
             s.push_str(&format!("serial = {n}\n"));
         }
+        if let Some(ct) = self.certificate_transparency {
+            s.push_str(&format!("\n[defaults]\ncertificate_transparency = {ct}\n"));
+        }
         for d in &self.domains {
             s.push_str(&format!("\n[[domain]]\nname = {}\n", q(&d.name)));
             if d.include_subdomains {
@@ -49,6 +52,12 @@ impl Manifest {
                     .collect::<Vec<_>>()
                     .join(", ");
                 s.push_str(&format!("trust_anchors = [{list}]\n"));
+            }
+            match d.certificate_transparency {
+                Some(ct) if self.certificate_transparency != Some(ct) => {
+                    s.push_str(&format!("certificate_transparency = {ct}\n"));
+                }
+                _ => {}
             }
             if !d.report_uris.is_empty() {
                 s.push_str(&format!(

@@ -31,7 +31,10 @@ import org.robolectric.RuntimeEnvironment;
 final class AospNsc {
   private AospNsc() {}
 
-  /** What Android decided: "domain NAME INCLUDE" lines and "host H PINS EXPIRY ANCHORS" per host. */
+  /**
+   * What Android decided: "domains" (NAME INCLUDE;…), "default-ct" (the platform's CT default for
+   * this app, or n/a before API 36) and per host "PINS\tEXPIRY\tANCHORS\tCT".
+   */
   static Map<String, String> read(File caseDir, boolean debuggable, List<String> hosts) throws Exception {
     Context app = RuntimeEnvironment.getApplication();
     FileResources res = new FileResources(app.getResources(), new File(caseDir, "res"));
@@ -47,6 +50,19 @@ final class AospNsc {
     }
     out.put("domains", String.join(";", domains));
     ApplicationConfig config = new ApplicationConfig(source);
+    // Certificate Transparency (API 36+; absent before, reported as n/a).
+    Method ct = null;
+    try {
+      ct = NetworkSecurityConfig.class.getMethod("isCertificateTransparencyVerificationRequired");
+    } catch (NoSuchMethodException e) {
+      // SDK 34/35: no CT setting; the element is skipped as unknown.
+    }
+    String defaultCt = "n/a";
+    if (ct != null) {
+      Object builder = NetworkSecurityConfig.class.getMethod("getDefaultBuilder", ApplicationInfo.class).invoke(null, info);
+      defaultCt = String.valueOf(ct.invoke(builder.getClass().getMethod("build").invoke(builder)));
+    }
+    out.put("default-ct", defaultCt);
     for (String h : hosts) {
       NetworkSecurityConfig c = config.getConfigForHostname(h);
       PinSet ps = c.getPins();
@@ -66,7 +82,8 @@ final class AospNsc {
         ov.setAccessible(true);
         anchors.add(describe(ref, res) + ((Boolean) ov.invoke(ref) ? ":override" : ""));
       }
-      out.put(h, (pins.isEmpty() ? "-" : String.join(",", pins)) + "\t" + expiry + "\t" + String.join(",", anchors));
+      String hostCt = ct == null ? "n/a" : String.valueOf(ct.invoke(c));
+      out.put(h, (pins.isEmpty() ? "-" : String.join(",", pins)) + "\t" + expiry + "\t" + String.join(",", anchors) + "\t" + hostCt);
     }
     return out;
   }

@@ -31,6 +31,8 @@ public class NscOracleTest {
     "trust-anchors without certificates", "src=\"user\"",
     // Android 16's rule; SDK 34 predates the element and skips it.
     "certificateTransparency not allowed in debug-overrides",
+    // A CT-only domain-config (no pins) cannot be a manifest rule; non-boolean spellings.
+    "sets certificateTransparency differently", "certificateTransparency enabled must be",
   };
 
   static final class Case {
@@ -61,6 +63,7 @@ public class NscOracleTest {
     }
     List<String> failures = new ArrayList<>();
     int hostChecks = 0, bothRefused = 0, stricterRefusals = 0, overrideNotes = 0, statedWeaker = 0;
+    int ctChecks = 0, ctStated = 0;
     for (Map.Entry<String, Case> e : cases.entrySet()) {
       String name = e.getKey();
       Case c = e.getValue();
@@ -108,10 +111,24 @@ public class NscOracleTest {
           relAnchors = relAnchors.replace(":override", "");
           dbgAnchors = dbgAnchors.replace(":override", "");
         }
+        // Certificate Transparency (API 36+): the manifest's value, `-` = the platform default.
+        // Release builds only: in a debuggable build Android adds the debug CAs to every config
+        // with its own trust-anchors, and a private CA turns CT off where it is not set.
+        if (!rel[3].equals("n/a")) {
+          String want = exp[8].equals("-") ? release.get("default-ct") : exp[8];
+          if (exp[9].equals("1") && !rel[3].equals(want)) ctStated++;
+          else {
+            ctChecks++;
+            if (!rel[3].equals(want)) failures.add(name + " " + h + ": Android certificateTransparency " + rel[3] + ", manifest " + exp[8]);
+          }
+        }
         if (!relAnchors.equals(exp[5])) failures.add(name + " " + h + ": Android anchors " + relAnchors + ", manifest " + exp[5]);
         if (!dbgAnchors.equals(exp[6])) failures.add(name + " " + h + ": Android debug-build anchors " + dbgAnchors + ", manifest " + exp[6]);
       }
     }
+    System.out.printf("nsc-oracle: SDK %d; certificateTransparency: %d host checks, %d stated differences%n",
+        android.os.Build.VERSION.SDK_INT, ctChecks, ctStated);
+    if (android.os.Build.VERSION.SDK_INT >= 36) assertTrue("too few certificateTransparency checks", ctChecks > 200);
     System.out.printf(
         "nsc-oracle: %d cases, %d host checks, %d refused by both, %d import refusals where the manifest cannot say it, %d overridePins stated stricter, %d stated weaker%n",
         cases.size(), hostChecks, bothRefused, stricterRefusals, overrideNotes, statedWeaker);
