@@ -60,6 +60,9 @@ pub enum ClientError {
     /// The MCP session could not be initialized (TLS, HTTP or signature refusal underneath).
     #[error("MCP: {0}")]
     Mcp(String),
+    /// The server binary's Sigstore bundle did not verify: nothing was sent to the server.
+    #[error("server binary refused at step \"{}\": {}", .0.step(), .0)]
+    Attestation(pinset::attest::AttestError),
 }
 
 /// A reqwest client with pinset's TLS. Also used by tests to send hand-made requests.
@@ -116,6 +119,18 @@ pub async fn connect(
         }
         ClientError::Mcp(msg)
     })
+}
+
+/// Verifies the server's release (its binary's Sigstore bundle) and only then connects; a build
+/// that does not verify is refused before any connection is opened. Returns what the
+/// verification established with the session.
+pub async fn connect_attested(
+    url: &str,
+    options: &ClientOptions,
+    release: &crate::attest::ServerRelease,
+) -> Result<(pinset::attest::Verified, RunningService<RoleClient, ()>), ClientError> {
+    let verified = release.verify().map_err(ClientError::Attestation)?;
+    Ok((verified, connect(url, options).await?))
 }
 
 /// An error and its sources on one line (the TLS and pin failure text is in the sources).

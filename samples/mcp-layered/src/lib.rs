@@ -6,10 +6,12 @@
 //! | mTLS | the client is a workload of an allowed trust domain (its X.509-SVID) | [`server`]: a rustls client-cert verifier running pinset's `verify_svid` |
 //! | server identity and pins | the server is the expected workload, issued by a pinned CA | [`client`]: pinset's `PinningConfig` |
 //! | RFC 9421 | each request comes from the caller's key, unchanged, once | [`signing`]: signed by the client, verified by the server (nonce store) before rmcp sees it |
+//! | binary attestation | the server binary is the build the expected workflow signed and logged | [`attest`]: the client verifies its Sigstore bundle before connecting ([`client::connect_attested`]) |
 //!
 //! The signing key is bound to the mTLS identity: the server accepts a signature only when its
 //! `keyid` is the SPIFFE ID of the client certificate on the same connection.
 
+pub mod attest;
 pub mod client;
 pub mod server;
 pub mod signing;

@@ -5,15 +5,17 @@
 
 use std::sync::Arc;
 
+use mcp_layered::attest::ServerRelease;
 use mcp_layered::client::{self, ClientOptions};
 use mcp_layered::server::{self, RunningServer, ServerOptions};
 use mcp_layered::signing::{self, ClientKeys};
+use pinset::attest::{IdentityPolicy, Matcher, Policy as AttestPolicy, TrustedRoot};
 use pinset::signing::verify::KeyEntry;
 use pinset::signing::{KeySigner, SigningKey};
 use pinset::spiffe::{Bundle, BundleSet, IdMatcher, TrustDomain};
 use pinset::{Manifest, Policy};
 use pinset_tests::svid::{LeafSpec, svid, svid_ca, svid_leaf};
-use pinset_tests::{Cert, manifest_for, rcgen, root, write};
+use pinset_tests::{Cert, manifest_for, rcgen, root, sigstore, write};
 use rmcp::model::CallToolRequestParams;
 use rustls_pki_types::PrivateKeyDer;
 use rustls_pki_types::pem::PemObject as _;
@@ -296,5 +298,80 @@ async fn signing_tampered_unsigned_misbound_and_replayed_requests_are_refused_be
         "{text}"
     );
     assert_eq!(server.admitted(), 1);
+    server.stop();
+}
+
+/// The server release for the attestation layer: `binary` signed by the test-made Sigstore
+/// "Fulcio" and logged by its "Rekor" (`pinset_tests::sigstore`) as the release workflow
+/// `sigstore::IDENTITY`, with `expected` as the identity the client requires.
+fn release(binary: &[u8], signed: &[u8], expected: &str) -> ServerRelease {
+    let t = sigstore::now() - 100;
+    let w = sigstore::World::new(t);
+    let bundle = w.make(signed, &sigstore::Spec::new(t), |_| {}).bundle;
+    ServerRelease {
+        binary: binary.to_vec(),
+        bundle: serde_json::to_vec(&bundle).unwrap(),
+        trusted_root: TrustedRoot::from_json(
+            &serde_json::to_vec(&w.trusted_root(&sigstore::RootWindows::around(t))).unwrap(),
+        )
+        .unwrap(),
+        policy: AttestPolicy::Identity(IdentityPolicy::new(
+            Matcher::Exact(expected.into()),
+            Matcher::Exact(sigstore::ISSUER.into()),
+        )),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attestation_a_substituted_server_binary_is_refused_before_connecting() {
+    let w = World::new();
+    let server = w.server(&server_svid(&w.ca, SERVER_ID)).await;
+    let genuine = b"\x7fELF mcp tools server 1.4.0".as_slice();
+    let options = w.client(Some(&w.client));
+
+    let (verified, mcp) = client::connect_attested(
+        &url(&server),
+        &options,
+        &release(genuine, genuine, sigstore::IDENTITY),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        verified.identity.unwrap().san,
+        sigstore::IDENTITY,
+        "the release workflow signed it"
+    );
+    assert!(!mcp.list_all_tools().await.unwrap().is_empty());
+    mcp.cancel().await.unwrap();
+    let admitted = server.admitted();
+    assert!(admitted > 0);
+
+    // Another binary than the one the bundle signs, and the genuine binary with a build
+    // identity the client does not expect: refused before any request is sent.
+    let substituted = b"\x7fELF mcp tools server 1.4.0 (patched)".as_slice();
+    for (rel, step) in [
+        (
+            release(substituted, genuine, sigstore::IDENTITY),
+            "log entry body",
+        ),
+        (
+            release(
+                genuine,
+                genuine,
+                "https://github.com/example/other/.github/workflows/release.yml@refs/tags/v1.4.0",
+            ),
+            "identity",
+        ),
+    ] {
+        let Err(err) = client::connect_attested(&url(&server), &options, &rel).await else {
+            panic!("a release that does not verify must be refused");
+        };
+        match &err {
+            client::ClientError::Attestation(e) => assert_eq!(e.step(), step, "{err}"),
+            other => panic!("refused by another layer: {other}"),
+        }
+        assert!(err.to_string().contains("server binary refused"), "{err}");
+        assert_eq!(server.admitted(), admitted, "nothing was sent: {err}");
+    }
     server.stop();
 }
