@@ -5,8 +5,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use pinset::report::Report;
-use pinset::verifier::{PinReporter, PinningConfig, Resumption, TrustMode};
+use pinset::report::{PinReporter, Report};
+use pinset::verifier::{PinningConfig, Resumption, TrustMode};
 use pinset::{Manifest, Pin, Policy};
 use pinset_tests::tls::{Server, ServerSpec, connect};
 use pinset_tests::{Cert, Pki, root};
@@ -144,6 +144,31 @@ fn expired_pin_set_is_not_enforced_and_reported_once() {
         reports[0].effective_expiration_date.as_deref(),
         Some("2001-01-01")
     );
+}
+
+#[test]
+fn repeated_violations_are_reported_once_per_throttle_key() {
+    // The core's one reporting policy (`report::Throttle`): the same host, rule, outcome and
+    // path is reported once per 24 h, on this surface as in the FFI.
+    let pki = Pki::new("rep", &["api.example.com"]);
+    for (extra, outcome) in [("", "violation"), ("enforce = false", "report-only")] {
+        let server = serve(&pki, 3);
+        let (cfg, reports) = config(
+            one(
+                "api.example.com",
+                &[root("a").pin(), root("b").pin()],
+                extra,
+            ),
+            &[&pki.root],
+            TrustMode::WebPkiExtraOnly,
+        );
+        for _ in 0..3 {
+            let _ = connect(&cfg, "api.example.com", server.addr);
+        }
+        let reports = reports.0.lock().unwrap();
+        assert_eq!(reports.len(), 1, "{outcome}: {reports:?}");
+        assert_eq!(reports[0].validation_result, outcome);
+    }
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! trust anchors and signing are the core's; this crate converts their types to UniFFI records
 //! (`pinset`, `anchors`, `signing`) and their errors to [`PinsetError`] (`error`), and holds
 //! what exists only because of the foreign boundary:
-//! - the report sink and its de-duplication of reports handed to it (`pinset`);
+//! - the report sink, handed the reports the core's `report::Throttle` finds due (`pinset`);
 //! - the JVM fast path ([`fast`]): its handle table, its input format, and `fast/jni.rs`, the
 //!   only file of the crate that allows `unsafe`.
 //!
@@ -14,6 +14,8 @@ uniffi::setup_scaffolding!();
 mod anchors;
 mod error;
 pub mod fast;
+#[doc(hidden)]
+pub mod fuzzing;
 mod pinset;
 mod signing;
 mod update;

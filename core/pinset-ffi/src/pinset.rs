@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use pinset::pin::PinCache;
+use pinset::report::Throttle;
 use pinset::trust::ManifestAnchors;
 use pinset::{Decision, Manifest, Pin, Policy};
 
@@ -45,28 +46,29 @@ pub struct PinVerdict {
     pub message: String,
 }
 
-/// Receives violation/expiry reports (RFC 7469-style JSON), at most once per 24 h per
-/// identical report.
+/// Receives violation/expiry reports (RFC 7469-style JSON) that the core's `report::Throttle`
+/// found due: at most once per 24 h per host, port, rule, outcome and path pins (the rustls
+/// verifier's policy too).
 #[uniffi::export(foreign)]
 pub trait ReportSink: Send + Sync {
     /// Deliver one report (queue it; do not block).
     fn report(&self, json: String) -> Result<(), PinsetError>;
 }
 
-const REPORT_INTERVAL_SECS: i64 = 24 * 3600;
-/// Distinct reports remembered for de-duplication; beyond this the stale ones are dropped, and if
-/// none is stale the memory is cleared (at worst a duplicate report, never unbounded growth).
-const MAX_REPORT_KEYS: usize = 1024;
+/// The app's reporter as the core's.
+struct Foreign(Arc<dyn ReportSink>);
 
-/// What makes two reports identical: host, port, rule, outcome and the path's pins (the rule
-/// fixes the known pins and the noted host name).
-#[derive(Debug, PartialEq, Eq, Hash)]
-struct ReportKey {
-    host: String,
-    port: Option<u16>,
-    rule: Option<usize>,
-    kind: &'static str,
-    chain: Vec<Pin>,
+impl std::fmt::Debug for Foreign {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Foreign")
+    }
+}
+
+impl pinset::report::PinReporter for Foreign {
+    fn report(&self, report: &pinset::report::Report) {
+        // A failing reporter must not change the pin decision.
+        let _ = self.0.report(report.to_json());
+    }
 }
 
 /// A loaded manifest.
@@ -77,8 +79,9 @@ pub struct Pinset {
     pub(crate) pins: PinCache,
     /// Each rule's trust anchors, resolved from the bytes the app supplied.
     pub(crate) anchors: ManifestAnchors,
-    sink: Mutex<Option<Arc<dyn ReportSink>>>,
-    sent: Mutex<HashMap<ReportKey, i64>>,
+    reporter: Mutex<Option<Arc<dyn ReportSink>>>,
+    /// Which reports are due: the core's one reporting policy.
+    throttle: Throttle,
 }
 
 impl Pinset {
@@ -95,8 +98,8 @@ impl Pinset {
             policy: Policy::new(loaded.manifest),
             pins: PinCache::new(),
             anchors,
-            sink: Mutex::new(None),
-            sent: Mutex::new(HashMap::new()),
+            reporter: Mutex::new(None),
+            throttle: Throttle::default(),
         }))
     }
 }
@@ -136,7 +139,7 @@ impl Pinset {
 
     /// Where violation reports go.
     pub fn set_report_sink(&self, sink: Arc<dyn ReportSink>) {
-        if let Ok(mut s) = self.sink.lock() {
+        if let Ok(mut s) = self.reporter.lock() {
             *s = Some(sink);
         }
     }
@@ -277,9 +280,9 @@ impl Pinset {
         }
     }
 
-    /// Reports a reportable decision to the sink unless an identical report went out within
-    /// 24 h. The verdict (subjects) and the report (PEM chain) are built only when one is due, so
-    /// a repeated report-only or expired outcome costs hashing the path, not building a report.
+    /// Reports a reportable decision to the reporter when the core's throttle finds it due. The
+    /// verdict (subjects) and the report (PEM chain) are built only when one is due, so a
+    /// repeated report-only or expired outcome costs hashing the path, not building a report.
     pub(crate) fn report_if_due<C: AsRef<[u8]>>(
         &self,
         host: &str,
@@ -289,54 +292,32 @@ impl Pinset {
         port: Option<u16>,
         built: Option<&pinset::Verdict>,
     ) {
-        let Some(sink) = self.sink.lock().ok().and_then(|s| s.clone()) else {
+        let Some(reporter) = self.reporter.lock().ok().and_then(|s| s.clone()) else {
             return;
         };
-        let key = ReportKey {
-            host: pinset::host::canonical_host(host)
-                .map_or_else(|_| host.to_owned(), std::borrow::Cow::into_owned),
+        self.throttle.report(
+            &Foreign(reporter),
+            &self.policy,
+            host,
             port,
-            rule: decision.rule(),
-            kind: decision.kind(),
-            // The same pins `Policy::explain` lists (a malformed certificate as all zeroes).
-            chain: match built {
-                Some(v) => v.chain.iter().map(|e| e.pin).collect(),
-                None => chain
-                    .iter()
-                    .map(|c| Pin::of_certificate(c.as_ref()).unwrap_or(Pin::from_digest([0; 32])))
-                    .collect(),
-            },
-        };
-        if !self.due(key, now) {
-            return;
-        }
-        let owned;
-        let verdict = match built {
-            Some(v) => v,
-            None => {
-                owned = self.policy.explain(host, decision, chain);
-                &owned
-            }
-        };
-        let der: Vec<pinset::certificate::CertificateDer<'static>> = chain
-            .iter()
-            .map(|c| pinset::certificate::CertificateDer::from(c.as_ref().to_vec()))
-            .collect();
-        let report = pinset::report::Report::new(verdict, port, &der, &der, now);
-        // A failing sink must not change the pin decision.
-        let _ = sink.report(report.to_json());
+            decision,
+            chain,
+            chain,
+            now,
+            built,
+        );
     }
 
-    /// The sink of `previous` carries over to this object (an updater's new pins).
+    /// The reporter of `previous` carries over to this object (an updater's new pins).
     pub(crate) fn inherit_sink(&self, previous: &Self) {
-        let sink = previous.sink.lock().ok().and_then(|s| s.clone());
-        if let (Some(sink), Ok(mut s)) = (sink, self.sink.lock()) {
+        let sink = previous.reporter.lock().ok().and_then(|s| s.clone());
+        if let (Some(sink), Ok(mut s)) = (sink, self.reporter.lock()) {
             *s = Some(sink);
         }
     }
 
     /// Reports a rejected update cycle to the sink, at most once per 24 h per repository and
-    /// rejection kind (the same throttle as pin failures).
+    /// rejection kind (the same core throttle as pin failures).
     pub(crate) fn report_update_rejection(
         &self,
         repository: &str,
@@ -344,41 +325,20 @@ impl Pinset {
         active_serial: u64,
         now: i64,
     ) {
-        let Some(sink) = self.sink.lock().ok().and_then(|s| s.clone()) else {
+        let Some(sink) = self.reporter.lock().ok().and_then(|s| s.clone()) else {
             return;
         };
-        let key = ReportKey {
+        let key = pinset::report::ReportKey {
             host: repository.to_owned(),
             port: None,
             rule: None,
-            kind: rejection.kind.name(),
-            chain: Vec::new(),
+            outcome: rejection.kind.name(),
+            path: Vec::new(),
         };
-        if self.due(key, now) {
+        if self.throttle.due(key, now) {
             // A failing sink changes nothing.
             let _ = sink.report(rejection.report_json(repository, active_serial, now));
         }
-    }
-
-    /// Whether a report with this key is due, recording it if so.
-    fn due(&self, key: ReportKey, now: i64) -> bool {
-        let Ok(mut sent) = self.sent.lock() else {
-            return false;
-        };
-        if sent
-            .get(&key)
-            .is_some_and(|&t| now.saturating_sub(t) < REPORT_INTERVAL_SECS)
-        {
-            return false;
-        }
-        if sent.len() >= MAX_REPORT_KEYS {
-            sent.retain(|_, t| now.saturating_sub(*t) < REPORT_INTERVAL_SECS);
-            if sent.len() >= MAX_REPORT_KEYS {
-                sent.clear();
-            }
-        }
-        sent.insert(key, now);
-        true
     }
 }
 

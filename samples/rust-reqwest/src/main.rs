@@ -6,7 +6,8 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use pinset::verifier::{PinningConfig, StderrReporter};
+use pinset::report::StderrReporter;
+use pinset::verifier::PinningConfig;
 use pinset::{Manifest, Policy};
 
 /// Builds a blocking reqwest client that enforces the manifest's pins.

@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use pinset::verifier::{PinningConfig, Resumption, StderrReporter, TrustMode};
+use pinset::report::StderrReporter;
+use pinset::verifier::{PinningConfig, Resumption, TrustMode};
 use pinset::{Manifest, Pin, Policy};
 use rustls_pki_types::ServerName;
 

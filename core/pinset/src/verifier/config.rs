@@ -1,7 +1,6 @@
 //! Building the verifier and the pinned `ClientConfig`: trust modes, roots, anchors, mTLS,
 //! resumption.
 
-use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use rustls::ClientConfig;
@@ -9,12 +8,12 @@ use rustls::client::ClientSessionMemoryCache;
 use rustls_pki_types::pem::PemObject as _;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
-use super::reporter::PinReporter;
 use super::session::PinAwareSessionStore;
 use super::verify::{PinningVerifier, Validator};
 use crate::certificate;
 use crate::chain::{ChainError, Roots, TrustStore};
 use crate::policy::Policy;
+use crate::report::{PinReporter, Throttle};
 use crate::trust::{AnchorError, AnchorFiles, ManifestAnchors};
 
 /// What the defaults (`system`, and hosts whose rule has no `trust_anchors`) mean. A rule's own
@@ -120,7 +119,9 @@ impl PinningConfig {
         self
     }
 
-    /// Where violation and expiry reports go.
+    /// Where violation and expiry reports go, rate-limited by a [`Throttle`] (one report per
+    /// host, port, rule, outcome and path pins per 24 h, bounded memory: the FFI's policy too).
+    /// [`crate::report::UriReporter`] uploads them to the manifest's `report_uris`.
     pub fn reporter(mut self, reporter: Arc<dyn PinReporter>) -> Self {
         self.reporter = Some(reporter);
         self
@@ -213,7 +214,7 @@ impl PinningConfig {
             rules,
             store,
             reporter: self.reporter.clone(),
-            expired_reported: Mutex::new(HashSet::new()),
+            throttle: Throttle::default(),
             provider,
             last: self.record.then(|| Mutex::new(None)),
         }))

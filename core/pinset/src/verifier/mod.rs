@@ -30,10 +30,8 @@
 //! session made by an unpinned config can never be resumed by a pinned one.
 
 mod config;
-mod reporter;
 mod session;
 mod verify;
 
 pub use config::{PinningConfig, Resumption, TrustMode, VerifierError};
-pub use reporter::{PinReporter, StderrReporter};
 pub use verify::{Outcome, PinViolation, PinningVerifier};

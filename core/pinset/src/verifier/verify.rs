@@ -1,7 +1,6 @@
 //! The rustls `ServerCertVerifier`: validation by the configured validator, then the pin
 //! decision on the validated path.
 
-use std::collections::HashSet;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
@@ -11,12 +10,11 @@ use rustls::{CertificateError, DigitallySignedStruct, OtherError, SignatureSchem
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 use webpki::{EndEntityCert, KeyUsage};
 
-use super::reporter::PinReporter;
 use crate::chain::{self, ChainError, TrustStore};
 use crate::host;
 use crate::pin::Pin;
 use crate::policy::{Decision, Policy};
-use crate::report::Report;
+use crate::report::{PinReporter, Throttle};
 
 /// A pin violation, as carried inside the rustls error (its `Display` is the OkHttp-style text).
 #[derive(Debug)]
@@ -67,7 +65,8 @@ pub struct PinningVerifier {
     /// webpki roots per rule (the defaults, and each rule's own anchors for its hosts only).
     pub(super) store: TrustStore,
     pub(super) reporter: Option<Arc<dyn PinReporter>>,
-    pub(super) expired_reported: Mutex<HashSet<usize>>,
+    /// Which reports are due (the core's one policy, shared with the FFI).
+    pub(super) throttle: Throttle,
     pub(super) provider: Arc<CryptoProvider>,
     /// When enabled, the last decision and the path it was taken on (for tools like `pinset connect`).
     pub(super) last: Option<Mutex<Option<Outcome>>>,
@@ -117,18 +116,17 @@ impl PinningVerifier {
         let Some(reporter) = &self.reporter else {
             return;
         };
-        if let Decision::Expired { rule } = decision {
-            let first = self
-                .expired_reported
-                .lock()
-                .map(|mut s| s.insert(rule))
-                .unwrap_or(true);
-            if !first {
-                return;
-            }
-        }
-        let verdict = self.policy.explain(host, decision, validated);
-        reporter.report(&Report::new(&verdict, None, presented, validated, now));
+        self.throttle.report(
+            reporter.as_ref(),
+            &self.policy,
+            host,
+            None,
+            decision,
+            presented,
+            validated,
+            now,
+            None,
+        );
     }
 
     /// Platform mode: the OS validated; decide pins on certificates proven to sign down to the

@@ -1,10 +1,48 @@
-//! Pin violation reports in the spirit of RFC 7469 section 3 and TrustKit's reports.
+//! Pin violation reports in the spirit of RFC 7469 section 3 and TrustKit's reports, and the one
+//! reporting policy every surface applies.
+//!
+//! - [`Report`]: the JSON body (RFC 7469 field names) and the rule's `report_uris`.
+//! - [`PinReporter`]: where reports go (the app's code, [`StderrReporter`], or the uploader that
+//!   POSTs to the manifest's `report_uris`, `UriReporter`, feature `tls`).
+//! - [`Throttle`]: which reports are due. A report is handed to the reporter at most once per
+//!   [`REPORT_INTERVAL_SECS`] for the same [`ReportKey`] (host, port, rule, outcome, the pins of
+//!   the path), remembering at most [`MAX_REPORT_KEYS`] keys. The rustls verifier
+//!   (`verifier::PinningVerifier`) and the FFI (`pinset-ffi`, hence Kotlin and Swift) both report
+//!   through [`Throttle::report`], so every surface reports the same things.
+
+mod throttle;
+#[cfg(feature = "tls")]
+mod upload;
+
+use std::fmt;
 
 use rustls_pki_types::CertificateDer;
 use serde::Serialize;
 
 use crate::certificate::pem_encode;
 use crate::policy::Verdict;
+
+pub use throttle::{MAX_REPORT_KEYS, REPORT_INTERVAL_SECS, ReportKey, Throttle};
+#[cfg(feature = "tls")]
+pub use upload::{MAX_QUEUED_REPORTS, UploadError, UriReporter};
+
+/// Receives pin violation and expiry reports that the [`Throttle`] found due. Implementations
+/// must be cheap and non-blocking (queue the upload): they run inside the TLS handshake.
+pub trait PinReporter: Send + Sync + fmt::Debug {
+    /// Called for a violation (enforced or report-only) or an expired pin-set, at most once per
+    /// [`REPORT_INTERVAL_SECS`] per [`ReportKey`].
+    fn report(&self, report: &Report);
+}
+
+/// Writes reports as JSON to stderr (the CLI's reporter).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct StderrReporter;
+
+impl PinReporter for StderrReporter {
+    fn report(&self, report: &Report) {
+        eprintln!("pin report: {}", report.to_json());
+    }
+}
 
 /// A violation (or expiry) report, serialised as JSON with RFC 7469 field names.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -32,6 +70,10 @@ pub struct Report {
     pub enforce_pinning: bool,
     /// `violation`, `report-only` or `expired`.
     pub validation_result: String,
+    /// Where the manifest says to send this report (the rule's, else the defaults'); not part of
+    /// the JSON.
+    #[serde(skip)]
+    pub report_uris: Vec<String>,
 }
 
 impl Report {
@@ -61,6 +103,7 @@ impl Report {
             }),
             enforce_pinning: rule.is_some_and(|r| r.enforce),
             validation_result: verdict.decision.kind().to_owned(),
+            report_uris: rule.map_or_else(Vec::new, |r| r.report_uris.clone()),
         }
     }
 
