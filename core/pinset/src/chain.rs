@@ -177,6 +177,11 @@ impl TrustStore {
             .unwrap_or(&self.default)
     }
 
+    /// Rule `rule`'s own roots (`None` when it uses the defaults or does not exist).
+    pub fn own_roots(&self, rule: usize) -> Option<&Roots> {
+        self.rules.get(rule).and_then(Option::as_ref)
+    }
+
     /// The default roots.
     pub fn defaults(&self) -> &Roots {
         &self.default
@@ -228,6 +233,10 @@ pub enum ChainError {
     /// No path to a trust anchor validates (expired, unknown issuer, bad signature…).
     #[error("chain does not validate: {0:?}")]
     NotTrusted(webpki::Error),
+    /// A spiffe rule's X.509-SVID check failed (trust domain, bundle chain, leaf rules, ID),
+    /// or this build cannot verify SPIFFE rules.
+    #[error("{0}")]
+    Spiffe(Box<crate::spiffe::SpiffeError>),
 }
 
 /// A validated path and the pin decision taken on it.
@@ -237,6 +246,8 @@ pub struct CheckedPath {
     pub path: Vec<CertificateDer<'static>>,
     /// The pin decision. A violation carries the first verified path that was tried.
     pub decision: Decision,
+    /// The presented SPIFFE ID, when the host's rule is a spiffe rule (it passed every check).
+    pub spiffe_id: Option<crate::spiffe::SpiffeId>,
 }
 
 /// Validates `presented` (leaf first) for `host` at `now` against the roots of `host`'s rule in
@@ -258,14 +269,26 @@ pub fn verify_pinned(
         .manifest()
         .domains
         .iter()
-        .any(|r| !r.trust_anchors.is_empty());
+        .any(|r| !r.trust_anchors.is_empty() || r.spiffe.is_some());
     if trust.rule_count() != manifest_rules && (needs_rules || trust.rule_count() != 0) {
         return Err(ChainError::TrustMismatch {
             store: trust.rule_count(),
             manifest: manifest_rules,
         });
     }
-    let roots = trust.roots_for(policy.rule_index_for(&canonical));
+    let rule = policy.rule_index_for(&canonical);
+    let roots = trust.roots_for(rule);
+    if let Some(r) = rule {
+        if let Some(spiffe) = &policy.manifest().domains[r].spiffe {
+            // Only the rule's own anchors (its bundle), never the defaults.
+            let own = trust.own_roots(r).ok_or_else(|| {
+                ChainError::Spiffe(Box::new(crate::spiffe::SpiffeError::NoBundle(
+                    spiffe.matcher.trust_domain().to_owned(),
+                )))
+            })?;
+            return verify_spiffe(policy, &canonical, presented, own, spiffe, now);
+        }
+    }
     let (leaf, intermediates) = presented.split_first().ok_or(ChainError::Empty)?;
     let ee =
         EndEntityCert::try_from(leaf).map_err(|e| ChainError::BadEndEntity(format!("{e:?}")))?;
@@ -293,6 +316,7 @@ pub fn verify_pinned(
             *v = Some(CheckedPath {
                 path: path_certificates(path, roots),
                 decision,
+                spiffe_id: None,
             });
         }
         // Make webpki try the next candidate path: a cross-signed path may carry the pinned key.
@@ -313,6 +337,7 @@ pub fn verify_pinned(
             Ok(CheckedPath {
                 path: path_certificates(&path, roots),
                 decision,
+                spiffe_id: None,
             })
         }
         Err(e) => match violation.into_inner() {
@@ -320,6 +345,93 @@ pub fn verify_pinned(
             None => Err(ChainError::NotTrusted(e)),
         },
     }
+}
+
+/// A spiffe rule (`spiffe::verify_svid_with_roots`): the presented ID's trust domain must be the
+/// rule's; the chain is validated chain-only against the rule's anchors (its trust domain's
+/// bundle), plus the host name when `dns = true`; then the X.509-SVID leaf rules and the ID
+/// match, always enforced; the pins, with report-only and expiry, on the verified path.
+#[cfg(feature = "spiffe")]
+fn verify_spiffe(
+    policy: &Policy,
+    canonical: &str,
+    presented: &[CertificateDer<'_>],
+    roots: &Roots,
+    spiffe: &crate::manifest::SpiffeRule,
+    now: UnixTime,
+) -> Result<CheckedPath, ChainError> {
+    use crate::spiffe::{SpiffeError, SvidUsage, verify_svid_with_roots};
+    let leaf = presented.first().ok_or(ChainError::Empty)?;
+    if spiffe.dns {
+        let ee = EndEntityCert::try_from(leaf)
+            .map_err(|e| ChainError::BadEndEntity(format!("{e:?}")))?;
+        let server_name = ServerName::try_from(canonical)
+            .map_err(|_| ChainError::Host(HostError::Invalid(canonical.to_owned())))?;
+        ee.verify_is_valid_for_subject_name(&server_name)
+            .map_err(|reason| ChainError::WrongHost {
+                host: canonical.to_owned(),
+                reason,
+            })?;
+    }
+    let now_secs = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
+    let accepted: RefCell<Option<Decision>> = RefCell::new(None);
+    let violation: RefCell<Option<(Vec<CertificateDer<'static>>, Decision)>> = RefCell::new(None);
+    let on_path = |path: &VerifiedPath<'_>| -> bool {
+        let Ok(decision) = policy.decide(canonical, now_secs, verified_path_pins(path)) else {
+            return false;
+        };
+        if decision.allows_connection() {
+            *accepted.borrow_mut() = Some(decision);
+            return true;
+        }
+        violation
+            .borrow_mut()
+            .get_or_insert_with(|| (path_certificates(path, roots), decision));
+        false
+    };
+    let matcher_td = spiffe.matcher.trust_domain();
+    let roots_for = |td: &str| (td == matcher_td).then_some(roots);
+    match verify_svid_with_roots(
+        presented,
+        &roots_for,
+        &spiffe.matcher,
+        SvidUsage::Server,
+        now,
+        Some(&on_path),
+    ) {
+        Ok(svid) => Ok(CheckedPath {
+            path: svid.path,
+            decision: accepted.into_inner().unwrap_or(Decision::NotPinned),
+            spiffe_id: Some(svid.id),
+        }),
+        Err(SpiffeError::PathRefused { id }) => match violation.into_inner() {
+            Some((path, decision)) => Ok(CheckedPath {
+                path,
+                decision,
+                spiffe_id: crate::spiffe::SpiffeId::parse(&id).ok(),
+            }),
+            None => Err(ChainError::Spiffe(Box::new(SpiffeError::PathRefused {
+                id,
+            }))),
+        },
+        Err(e) => Err(ChainError::Spiffe(Box::new(e))),
+    }
+}
+
+/// Without the `spiffe` feature a spiffe rule is refused (a manifest with one does not even
+/// parse in such a build; this covers a hand-built [`Policy`]).
+#[cfg(not(feature = "spiffe"))]
+fn verify_spiffe(
+    _policy: &Policy,
+    _canonical: &str,
+    _presented: &[CertificateDer<'_>],
+    _roots: &Roots,
+    _spiffe: &crate::manifest::SpiffeRule,
+    _now: UnixTime,
+) -> Result<CheckedPath, ChainError> {
+    Err(ChainError::Spiffe(Box::new(
+        crate::spiffe::SpiffeError::Unsupported,
+    )))
 }
 
 fn path_certificates(path: &VerifiedPath<'_>, roots: &Roots) -> Vec<CertificateDer<'static>> {

@@ -66,6 +66,10 @@ pub enum AnchorProblem {
     /// The bytes are not PEM or DER certificates.
     #[error("{0}")]
     Certificates(CertError),
+    /// A SPIFFE bundle file (`[[trust_domain]]` `bundle`) is unusable, or this build cannot
+    /// verify SPIFFE rules at all.
+    #[error("{0}")]
+    Spiffe(Box<crate::spiffe::SpiffeError>),
 }
 
 /// Where the bytes of a manifest's anchor files come from.
@@ -151,6 +155,60 @@ fn describe_type(m: &std::fs::Metadata) -> String {
     "not a file".into()
 }
 
+/// A spiffe rule's anchors: the X.509 authorities of its trust domain's bundle (none when the
+/// bundle's `keys` is empty: every SVID of the domain is then refused). Refused in a build
+/// without the `spiffe` feature.
+fn spiffe_anchors(
+    manifest: &Manifest,
+    rule: &crate::manifest::DomainRule,
+    spiffe: &crate::manifest::SpiffeRule,
+    source: &dyn AnchorSource,
+) -> Result<RuleAnchors, AnchorError> {
+    let td = manifest
+        .trust_domains
+        .iter()
+        .find(|t| t.name.as_str() == spiffe.matcher.trust_domain());
+    let error = |anchor: &str, reason| AnchorError {
+        origin: manifest.origin.clone(),
+        line: rule.line,
+        domain: rule.name.clone(),
+        anchor: anchor.to_owned(),
+        reason,
+    };
+    let Some(td) = td else {
+        return Err(error(
+            spiffe.matcher.trust_domain(),
+            AnchorProblem::Spiffe(Box::new(crate::spiffe::SpiffeError::NoBundle(
+                spiffe.matcher.trust_domain().to_owned(),
+            ))),
+        ));
+    };
+    let bytes = source
+        .anchor_bytes(&td.bundle, td.resolved.as_deref())
+        .map_err(|e| error(&td.bundle, e))?;
+    #[cfg(feature = "spiffe")]
+    {
+        let bundle = crate::spiffe::Bundle::parse(td.name.clone(), &bytes)
+            .map_err(|e| error(&td.bundle, AnchorProblem::Spiffe(Box::new(e))))?;
+        Ok(RuleAnchors {
+            system: false,
+            certs: bundle
+                .x509_authorities()
+                .iter()
+                .map(|c| (td.bundle.clone(), c.clone()))
+                .collect(),
+        })
+    }
+    #[cfg(not(feature = "spiffe"))]
+    {
+        let _ = bytes;
+        Err(error(
+            &td.bundle,
+            AnchorProblem::Spiffe(Box::new(crate::spiffe::SpiffeError::Unsupported)),
+        ))
+    }
+}
+
 /// The anchors one rule validates against.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RuleAnchors {
@@ -181,6 +239,10 @@ impl ManifestAnchors {
         let mut cache: HashMap<&str, Vec<CertificateDer<'static>>> = HashMap::new();
         let mut rules = Vec::with_capacity(manifest.domains.len());
         for rule in &manifest.domains {
+            if let Some(spiffe) = &rule.spiffe {
+                rules.push(Some(spiffe_anchors(manifest, rule, spiffe, source)?));
+                continue;
+            }
             if rule.trust_anchors.is_empty() {
                 rules.push(None);
                 continue;

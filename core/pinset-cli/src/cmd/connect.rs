@@ -86,6 +86,7 @@ pub fn run(args: &Args) -> Result<ExitCode, CliError> {
             debug_overrides: None,
             attestations: Vec::new(),
             certificate_transparency: None,
+            trust_domains: Vec::new(),
         },
     };
     let policy = Arc::new(Policy::new(manifest));

@@ -329,6 +329,7 @@ pub fn android_nsc(src: &str, origin: &str) -> Result<Imported, ImportError> {
             debug_overrides,
             attestations: Vec::new(),
             certificate_transparency: base.ct,
+            trust_domains: Vec::new(),
         },
         notes: cx.notes,
     })
@@ -415,6 +416,7 @@ fn rules(
             trust_anchors: anchors,
             report_uris: Vec::new(),
             certificate_transparency: e.config.ct,
+            spiffe: None,
             line: cx.pos.line(e.offset),
         });
     }

@@ -107,6 +107,7 @@ pub fn okhttp_source(src: &str, origin: &str, lang: Language) -> Result<Imported
             debug_overrides: None,
             attestations: Vec::new(),
             certificate_transparency: None,
+            trust_domains: Vec::new(),
         },
         notes,
     })
@@ -332,6 +333,7 @@ impl Patterns {
                 trust_anchors: Vec::new(),
                 report_uris: Vec::new(),
                 certificate_transparency: None,
+                spiffe: None,
                 line: *line,
             });
         }

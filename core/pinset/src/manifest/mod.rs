@@ -15,7 +15,9 @@ mod write;
 pub use attestation::{Attestation, AttestationSigner, ValueMatch};
 pub use date::Date;
 pub use diagnostic::{Diagnostic, ManifestError, Severity, line_col};
-pub use model::{DebugOverrides, DomainRule, Loaded, Manifest, TrustAnchor};
+pub use model::{
+    DebugOverrides, DomainRule, Loaded, Manifest, SpiffeRule, TrustAnchor, TrustDomainConfig,
+};
 
 /// The only manifest format version this library reads.
 pub const MANIFEST_VERSION: i64 = 1;

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use super::{Date, Diagnostic};
 use crate::host;
 use crate::pin::Pin;
+use crate::spiffe::{IdMatcher, TrustDomain};
 
 /// A validated manifest.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +25,31 @@ pub struct Manifest {
     /// (Android 16+ NSC `base-config`, so it also covers hosts without a rule); `None` leaves the
     /// platform's default. Every rule without its own value takes this one.
     pub certificate_transparency: Option<bool>,
+    /// `[[trust_domain]]` entries: SPIFFE trust domains and their bundle files.
+    pub trust_domains: Vec<TrustDomainConfig>,
+}
+
+/// One `[[trust_domain]]`: a SPIFFE trust domain and the file holding its bundle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrustDomainConfig {
+    /// The trust domain name (validated, without `spiffe://`).
+    pub name: TrustDomain,
+    /// The bundle file as written (a SPIFFE bundle in JWKS form, or PEM certificates).
+    pub bundle: String,
+    /// The bundle path resolved against the manifest's directory, when loaded from a file.
+    pub resolved: Option<PathBuf>,
+    /// 1-based line of the `name` key.
+    pub line: usize,
+}
+
+/// A domain's `spiffe = { ... }`: the server must present an X.509-SVID whose ID the matcher
+/// authorizes, validated against the bundle of the ID's trust domain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpiffeRule {
+    /// Which IDs are authorized (`id`, `member_of` or `prefix`).
+    pub matcher: IdMatcher,
+    /// `dns = true`: the leaf must also be valid for the host name (a DNS or IP SAN).
+    pub dns: bool,
 }
 
 /// One `[[domain]]` table, with `[defaults]` applied.
@@ -47,14 +73,17 @@ pub struct DomainRule {
     /// (Android 16+ NSC `<certificateTransparency enabled>`); `None`: the platform's default.
     /// pinset's own verifier does not check SCTs.
     pub certificate_transparency: Option<bool>,
+    /// `spiffe = { ... }`: the server's identity is a SPIFFE ID (its anchors come from the
+    /// trust domain's bundle; `trust_anchors` is then empty).
+    pub spiffe: Option<SpiffeRule>,
     /// 1-based line of the `name` key, for messages.
     pub line: usize,
 }
 
 impl DomainRule {
-    /// True when this rule is an exemption (`pins = []`) from a parent rule.
+    /// True when this rule is an exemption (`pins = []`, no `spiffe`) from a parent rule.
     pub fn is_exemption(&self) -> bool {
-        self.pins.is_empty()
+        self.pins.is_empty() && self.spiffe.is_none()
     }
 
     /// True when `host` (canonical) falls under this rule.

@@ -25,6 +25,23 @@ pub(super) struct RawManifest {
     pub debug_overrides: Option<RawDebug>,
     /// `[[attestation]]` tables (Sigstore build identities of artifacts).
     pub attestation: Vec<RawAttestation>,
+    /// `[[trust_domain]]` tables (SPIFFE trust domains and their bundle files).
+    pub trust_domain: Vec<RawTrustDomain>,
+}
+
+/// One `[[trust_domain]]`.
+pub(super) struct RawTrustDomain {
+    pub name: Spanned<String>,
+    pub bundle: Spanned<String>,
+}
+
+/// A domain's `spiffe = { id | member_of | prefix, dns }`.
+pub(super) struct RawSpiffe {
+    pub span: Range<usize>,
+    pub id: Option<Spanned<String>>,
+    pub member_of: Option<Spanned<String>>,
+    pub prefix: Option<Spanned<String>>,
+    pub dns: Option<bool>,
 }
 
 /// One `[[attestation]]`.
@@ -52,7 +69,10 @@ pub(super) struct RawDefaults {
 pub(super) struct RawDomain {
     pub name: Spanned<String>,
     pub include_subdomains: Option<bool>,
+    /// Required, except with `spiffe` (where an absent list is empty: no pins).
     pub pins: Strings,
+    /// `spiffe = { ... }`.
+    pub spiffe: Option<RawSpiffe>,
     pub expires: Option<Spanned<String>>,
     pub enforce: Option<bool>,
     pub report_uris: Option<Strings>,
@@ -82,6 +102,7 @@ pub(super) fn read(doc: &Spanned<DeTable<'_>>) -> Result<RawManifest, Errors> {
             "domain",
             "debug_overrides",
             "attestation",
+            "trust_domain",
         ],
         &mut errs,
     );
@@ -156,6 +177,39 @@ pub(super) fn read(doc: &Spanned<DeTable<'_>>) -> Result<RawManifest, Errors> {
             )
         })
         .unwrap_or_default();
+    let trust_domain = top
+        .optional(&mut errs, "trust_domain", |v, span, errs| {
+            let DeValue::Array(items) = v else {
+                errs.push((
+                    span,
+                    format!(
+                        "invalid type: {}, expected an array of tables ([[trust_domain]])",
+                        describe(v)
+                    ),
+                ));
+                return None;
+            };
+            Some(
+                items
+                    .iter()
+                    .filter_map(|item| {
+                        let t = Table::from_value(
+                            item.get_ref(),
+                            item.span(),
+                            &["name", "bundle"],
+                            errs,
+                        )?;
+                        let name = t.required(errs, "name", string);
+                        let bundle = t.required(errs, "bundle", string);
+                        Some(RawTrustDomain {
+                            name: name?,
+                            bundle: bundle?,
+                        })
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .unwrap_or_default();
     match version {
         Some(version) if errs.is_empty() => Ok(RawManifest {
             version,
@@ -164,6 +218,7 @@ pub(super) fn read(doc: &Spanned<DeTable<'_>>) -> Result<RawManifest, Errors> {
             domain,
             debug_overrides,
             attestation,
+            trust_domain,
         }),
         _ => Err(errs),
     }
@@ -183,11 +238,17 @@ fn domain(v: &DeValue<'_>, span: Range<usize>, errs: &mut Errors) -> Option<RawD
             "trust_anchors",
             "certificate_transparency",
             "require_backup_pin",
+            "spiffe",
         ],
         errs,
     )?;
     let name = t.required(errs, "name", string);
-    let pins = t.required(errs, "pins", strings);
+    let spiffe = t.optional(errs, "spiffe", raw_spiffe);
+    let pins = if spiffe.is_some() && t.get("pins").is_none() {
+        Some(Spanned::new(t.span.clone(), Vec::new()))
+    } else {
+        t.required(errs, "pins", strings)
+    };
     let include_subdomains = t.optional(errs, "include_subdomains", boolean);
     let expires = t.optional(errs, "expires", string);
     let enforce = t.optional(errs, "enforce", boolean);
@@ -205,6 +266,18 @@ fn domain(v: &DeValue<'_>, span: Range<usize>, errs: &mut Errors) -> Option<RawD
         report_uris,
         trust_anchors,
         require_backup_pin,
+        spiffe,
+    })
+}
+
+fn raw_spiffe(v: &DeValue<'_>, span: Range<usize>, errs: &mut Errors) -> Option<RawSpiffe> {
+    let t = Table::from_value(v, span.clone(), &["id", "member_of", "prefix", "dns"], errs)?;
+    Some(RawSpiffe {
+        span,
+        id: t.optional(errs, "id", string),
+        member_of: t.optional(errs, "member_of", string),
+        prefix: t.optional(errs, "prefix", string),
+        dns: t.optional(errs, "dns", boolean),
     })
 }
 

@@ -7,13 +7,15 @@ use std::path::Path;
 
 use toml::Spanned;
 
-use super::raw::{self, RawDefaults, RawManifest, Strings};
+use super::raw::{self, RawDefaults, RawManifest, RawSpiffe, RawTrustDomain, Strings};
 use super::{
     Date, DebugOverrides, Diagnostic, DomainRule, EXPIRY_WARNING_DAYS, Loaded, MANIFEST_VERSION,
-    MAX_MANIFEST_BYTES, Manifest, ManifestError, Severity, TrustAnchor,
+    MAX_MANIFEST_BYTES, Manifest, ManifestError, Severity, SpiffeRule, TrustAnchor,
+    TrustDomainConfig,
 };
 use crate::host::{self, HostError};
 use crate::pin::Pin;
+use crate::spiffe::{IdMatcher, TrustDomain};
 
 struct Ctx<'a> {
     src: &'a str,
@@ -208,6 +210,8 @@ fn build(cx: &mut Ctx<'_>, raw: RawManifest) -> Manifest {
         );
     }
 
+    let trust_domains = trust_domains(cx, &raw.trust_domain);
+
     let mut domains = Vec::with_capacity(raw.domain.len());
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut name_spans = Vec::with_capacity(raw.domain.len());
@@ -256,16 +260,34 @@ fn build(cx: &mut Ctx<'_>, raw: RawManifest) -> Manifest {
             None => default_expires,
         };
         let enforce = d.enforce.or(defaults.enforce).unwrap_or(true);
+        let spiffe = d
+            .spiffe
+            .as_ref()
+            .and_then(|sp| spiffe_rule(cx, sp, &trust_domains));
+        if let (Some(_), Some(ta)) = (&d.spiffe, &d.trust_anchors) {
+            cx.error(
+                ta.span(),
+                format!(
+                    "'{name}' has a spiffe rule: its anchors are the trust domain's bundle, so it may not list trust_anchors"
+                ),
+            );
+        }
         let rule = DomainRule {
             name,
             include_subdomains,
             pins,
             expires,
             enforce,
-            trust_anchors: d
-                .trust_anchors
-                .as_ref()
-                .map_or_else(|| default_anchors.clone(), |a| trust_anchors(cx, a, false)),
+            // A spiffe rule's anchors are its trust domain's bundle: [defaults] trust_anchors
+            // do not apply to it.
+            trust_anchors: if d.spiffe.is_some() {
+                Vec::new()
+            } else {
+                d.trust_anchors
+                    .as_ref()
+                    .map_or_else(|| default_anchors.clone(), |a| trust_anchors(cx, a, false))
+            },
+            spiffe,
             report_uris: d
                 .report_uris
                 .as_ref()
@@ -288,10 +310,15 @@ fn build(cx: &mut Ctx<'_>, raw: RawManifest) -> Manifest {
             );
         }
         if pins_ok && !rule.enforce && rule.pins.is_empty() {
+            let why = if d.spiffe.is_some() {
+                " (the SPIFFE ID is always enforced; report-only applies to pins)"
+            } else {
+                ""
+            };
             cx.error(
                 d.pins.span(),
                 format!(
-                    "'{}' is report-only with no pins: nothing would be reported",
+                    "'{}' is report-only with no pins: nothing would be reported{why}",
                     rule.name
                 ),
             );
@@ -321,7 +348,7 @@ fn build(cx: &mut Ctx<'_>, raw: RawManifest) -> Manifest {
                 );
             }
         }
-        name_spans.push((name_span, d.pins.get_ref().is_empty()));
+        name_spans.push((name_span, d.pins.get_ref().is_empty() && d.spiffe.is_none()));
         domains.push(rule);
     }
 
@@ -368,7 +395,139 @@ fn build(cx: &mut Ctx<'_>, raw: RawManifest) -> Manifest {
         debug_overrides,
         attestations,
         certificate_transparency: defaults.certificate_transparency,
+        trust_domains,
     }
+}
+
+/// `[[trust_domain]]`: valid, distinct names; each bundle file (when the manifest came from a
+/// file) read bounded, regular files only, and parsed as a SPIFFE bundle (JWKS or PEM).
+fn trust_domains(cx: &mut Ctx<'_>, raw: &[RawTrustDomain]) -> Vec<TrustDomainConfig> {
+    let mut out: Vec<TrustDomainConfig> = Vec::with_capacity(raw.len());
+    for t in raw {
+        let (line, _) = cx.line_col(t.name.span().start);
+        let name = match TrustDomain::parse(t.name.get_ref()) {
+            Ok(n) => n,
+            Err(e) => {
+                cx.error(t.name.span(), e.to_string());
+                continue;
+            }
+        };
+        if let Some(first) = out.iter().find(|o| o.name == name) {
+            cx.error(
+                t.name.span(),
+                format!(
+                    "trust domain '{name}' is already defined at line {}; a trust domain has one bundle",
+                    first.line
+                ),
+            );
+            continue;
+        }
+        let path = t.bundle.get_ref();
+        if path.is_empty() {
+            cx.error(t.bundle.span(), "empty bundle path");
+            continue;
+        }
+        let resolved = cx.base_dir.map(|b| b.join(path));
+        if let Some(r) = &resolved {
+            if let Err(msg) = check_bundle_file(&name, r) {
+                cx.error(t.bundle.span(), format!("bundle file '{path}': {msg}"));
+            }
+        }
+        out.push(TrustDomainConfig {
+            name,
+            bundle: path.clone(),
+            resolved,
+            line,
+        });
+    }
+    out
+}
+
+#[cfg(feature = "spiffe")]
+fn check_bundle_file(name: &TrustDomain, path: &Path) -> Result<(), String> {
+    let bytes = crate::trust::read_anchor_file(path).map_err(|e| e.to_string())?;
+    crate::spiffe::Bundle::parse(name.clone(), &bytes)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+#[cfg(not(feature = "spiffe"))]
+fn check_bundle_file(_name: &TrustDomain, path: &Path) -> Result<(), String> {
+    crate::trust::read_anchor_file(path)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// A domain's `spiffe = { ... }`: exactly one of `id`, `member_of`, `prefix`, valid, in a
+/// declared trust domain. Refused outright by a build without the `spiffe` feature (the mobile
+/// library), which could not enforce it.
+fn spiffe_rule(
+    cx: &mut Ctx<'_>,
+    sp: &RawSpiffe,
+    trust_domains: &[TrustDomainConfig],
+) -> Option<SpiffeRule> {
+    if cfg!(not(feature = "spiffe")) {
+        cx.error(
+            sp.span.clone(),
+            "this build of pinset cannot verify SPIFFE X.509-SVIDs (built without the `spiffe` feature, \
+             as the mobile library is): a manifest with a spiffe rule is refused rather than enforced partly",
+        );
+        return None;
+    }
+    let given: Vec<(&str, &Spanned<String>)> = [
+        ("id", &sp.id),
+        ("member_of", &sp.member_of),
+        ("prefix", &sp.prefix),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))
+    .collect();
+    let (kind, value) = match given.as_slice() {
+        [one] => *one,
+        [] => {
+            cx.error(
+                sp.span.clone(),
+                "spiffe needs one of `id`, `member_of` or `prefix`",
+            );
+            return None;
+        }
+        [_, second, ..] => {
+            cx.error(
+                second.1.span(),
+                "spiffe takes exactly one of `id`, `member_of` or `prefix`",
+            );
+            return None;
+        }
+    };
+    let matcher = match kind {
+        "id" => IdMatcher::id(value.get_ref()),
+        "member_of" => IdMatcher::member_of(value.get_ref()),
+        _ => IdMatcher::prefix(value.get_ref()),
+    };
+    let matcher = match matcher {
+        Ok(m) => m,
+        Err(e) => {
+            cx.error(value.span(), format!("spiffe {kind}: {e}"));
+            return None;
+        }
+    };
+    if !trust_domains
+        .iter()
+        .any(|t| t.name.as_str() == matcher.trust_domain())
+    {
+        cx.error(
+            value.span(),
+            format!(
+                "trust domain '{}' has no [[trust_domain]] table: add one with its bundle file",
+                matcher.trust_domain()
+            ),
+        );
+        return None;
+    }
+    Some(SpiffeRule {
+        matcher,
+        dns: sp.dns.unwrap_or(false),
+    })
 }
 
 fn host_error_message(e: &HostError) -> String {

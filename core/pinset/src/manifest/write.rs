@@ -1,6 +1,7 @@
 //! Writing a manifest back as TOML (used by `pinset import`).
 
 use super::{Manifest, TrustAnchor};
+use crate::spiffe::IdMatcher;
 
 impl Manifest {
     /// Serializes the manifest as TOML (deterministic; rules in order, defaults spelled out per
@@ -18,12 +19,30 @@ impl Manifest {
         if let Some(ct) = self.certificate_transparency {
             s.push_str(&format!("\n[defaults]\ncertificate_transparency = {ct}\n"));
         }
+        for t in &self.trust_domains {
+            s.push_str(&format!(
+                "\n[[trust_domain]]\nname = {}\nbundle = {}\n",
+                q(t.name.as_str()),
+                q(&t.bundle)
+            ));
+        }
         for d in &self.domains {
             s.push_str(&format!("\n[[domain]]\nname = {}\n", q(&d.name)));
+            if let Some(sp) = &d.spiffe {
+                let (key, value) = match &sp.matcher {
+                    IdMatcher::Id(id) => ("id", id.as_str()),
+                    IdMatcher::MemberOf(td) => ("member_of", td.as_str()),
+                    IdMatcher::Prefix(id) => ("prefix", id.as_str()),
+                };
+                let dns = if sp.dns { ", dns = true" } else { "" };
+                s.push_str(&format!("spiffe = {{ {key} = {}{dns} }}\n", q(value)));
+            }
             if d.include_subdomains {
                 s.push_str("include_subdomains = true\n");
             }
-            if d.pins.is_empty() {
+            if d.pins.is_empty() && d.spiffe.is_some() {
+                // No pins: the SPIFFE ID alone identifies the server.
+            } else if d.pins.is_empty() {
                 s.push_str("pins = []\n");
             } else {
                 s.push_str("pins = [\n");

@@ -28,7 +28,7 @@ pub use bundle::{Bundle, BundleFormat, BundleSet, MAX_BUNDLE_BYTES};
 #[cfg(feature = "spiffe")]
 pub use svid::{check_leaf_rules, leaf_spiffe_id};
 #[cfg(feature = "spiffe")]
-pub use verify::{SvidUsage, VerifiedSvid, verify_svid};
+pub use verify::{SvidUsage, VerifiedSvid, verify_svid, verify_svid_with_roots};
 
 /// Everything that can go wrong with SPIFFE IDs, bundles and SVIDs.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -137,6 +137,12 @@ pub enum SpiffeError {
         /// The rule's matcher.
         expected: String,
     },
+    /// This build has no SPIFFE verification (the `spiffe` feature is off, as in the mobile
+    /// library): a rule that needs it is refused, never skipped.
+    #[error(
+        "this build of pinset cannot verify SPIFFE X.509-SVIDs (built without the `spiffe` feature)"
+    )]
+    Unsupported,
     /// The chain validated but the caller's path check (the pins) refused every verified path.
     #[error("SVID '{id}': no verified path passed the path check (pins)")]
     PathRefused {

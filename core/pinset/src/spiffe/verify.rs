@@ -45,6 +45,26 @@ pub fn verify_svid(
     now: UnixTime,
     on_path: Option<&dyn Fn(&VerifiedPath<'_>) -> bool>,
 ) -> Result<VerifiedSvid, SpiffeError> {
+    verify_svid_with_roots(
+        presented,
+        &|td| bundles.get(td).map(super::Bundle::roots),
+        matcher,
+        usage,
+        now,
+        on_path,
+    )
+}
+
+/// [`verify_svid`] with the trust domain's roots looked up by `roots_for` (e.g. a manifest
+/// rule's anchors, which hold its trust domain's bundle): `None` is "no bundle".
+pub fn verify_svid_with_roots<'r>(
+    presented: &[CertificateDer<'_>],
+    roots_for: &dyn Fn(&str) -> Option<&'r Roots>,
+    matcher: &IdMatcher,
+    usage: SvidUsage,
+    now: UnixTime,
+    on_path: Option<&dyn Fn(&VerifiedPath<'_>) -> bool>,
+) -> Result<VerifiedSvid, SpiffeError> {
     let (leaf, intermediates) = presented.split_first().ok_or(SpiffeError::EmptyChain)?;
     let id = leaf_spiffe_id(leaf)?;
     if id.trust_domain() != matcher.trust_domain() {
@@ -54,10 +74,9 @@ pub fn verify_svid(
             allowed: matcher.trust_domain().to_owned(),
         });
     }
-    let bundle = bundles
-        .get(id.trust_domain())
+    let roots = roots_for(id.trust_domain())
         .ok_or_else(|| SpiffeError::NoBundle(id.trust_domain().to_owned()))?;
-    if bundle.roots().is_empty() {
+    if roots.is_empty() {
         return Err(SpiffeError::BundleEmpty(id.trust_domain().to_owned()));
     }
     let ee = EndEntityCert::try_from(leaf).map_err(|reason| SpiffeError::NotTrusted {
@@ -79,7 +98,7 @@ pub fn verify_svid(
     };
     let result = ee.verify_for_usage(
         webpki::ALL_VERIFICATION_ALGS,
-        bundle.roots().anchors(),
+        roots.anchors(),
         intermediates,
         now,
         usage,
@@ -87,7 +106,7 @@ pub fn verify_svid(
         Some(&hook),
     );
     let path = match result {
-        Ok(path) => Some(path_certificates(&path, bundle.roots())),
+        Ok(path) => Some(path_certificates(&path, roots)),
         Err(_) if path_validated.get() => None,
         Err(webpki::Error::NameConstraintViolation) => {
             return Err(SpiffeError::NameConstraints { id: id.to_string() });

@@ -59,6 +59,10 @@ pub enum VerifierError {
     /// The client certificate or key for mTLS is unusable.
     #[error("client certificate: {0}")]
     ClientAuth(String),
+    /// A spiffe rule has no anchors of its own (its trust domain's bundle): refused rather than
+    /// validated against the defaults.
+    #[error("domain '{0}': a spiffe rule needs its trust domain's bundle as its anchors")]
+    SpiffeWithoutBundle(String),
     /// rustls rejected the configuration.
     #[error("TLS configuration: {0}")]
     Tls(#[from] rustls::Error),
@@ -193,7 +197,16 @@ impl PinningConfig {
         };
         let store = TrustStore::new(system_roots, &anchors)?;
         let mut rules = Vec::with_capacity(anchors.len());
-        for i in 0..anchors.len() {
+        for (i, rule) in self.policy.manifest().domains.iter().enumerate() {
+            if rule.spiffe.is_some() {
+                // A spiffe rule is always verified by webpki against its bundle (in every mode).
+                match anchors.rule(i) {
+                    Some(a) if !a.system => {}
+                    _ => return Err(VerifierError::SpiffeWithoutBundle(rule.name.clone())),
+                }
+                rules.push(Some(Validator::WebPki));
+                continue;
+            }
             rules.push(match anchors.rule(i) {
                 None => None,
                 // `system` plus own CAs in platform mode: the OS store and this rule's CAs, for

@@ -28,7 +28,7 @@ impl PinAwareSessionStore {
         self.policy
             .rule_index_for(&canonical)
             .and_then(|i| self.policy.rule(i))
-            .is_some_and(|r| r.enforce && !r.pins.is_empty())
+            .is_some_and(|r| (r.enforce && !r.pins.is_empty()) || r.spiffe.is_some())
     }
 }
 

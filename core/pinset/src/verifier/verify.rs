@@ -82,6 +82,8 @@ pub struct Outcome {
     pub decision: Decision,
     /// The certificates, leaf first.
     pub path: Vec<CertificateDer<'static>>,
+    /// The presented SPIFFE ID, when the host's rule is a spiffe rule.
+    pub spiffe_id: Option<String>,
 }
 
 impl PinningVerifier {
@@ -223,11 +225,13 @@ impl ServerCertVerifier for PinningVerifier {
         let mut presented: Vec<CertificateDer<'_>> = Vec::with_capacity(1 + intermediates.len());
         presented.push(end_entity.clone());
         presented.extend(intermediates.iter().cloned());
+        let mut spiffe_id = None;
         let (decision, path) = match validator {
             Validator::WebPki => {
                 let checked =
                     chain::verify_pinned(&self.policy, &host, &presented, &self.store, now)
                         .map_err(chain_error)?;
+                spiffe_id = checked.spiffe_id.map(|id| id.to_string());
                 (checked.decision, checked.path)
             }
             Validator::Platform {
@@ -253,6 +257,7 @@ impl ServerCertVerifier for PinningVerifier {
                     host: canonical.to_string(),
                     decision,
                     path: path.clone(),
+                    spiffe_id,
                 });
             }
         }
