@@ -532,3 +532,29 @@ fn manifest_bundle_files_are_checked_with_locations_and_round_trip() {
         "{text}"
     );
 }
+
+/// NSC, OkHttp and ATS cannot check a SPIFFE ID or a trust-domain bundle: each generator refuses a
+/// manifest with a spiffe rule (an error, not a stated weakness, so `--allow-weaker` cannot pass
+/// it), naming the rule. Without the refusal the NSC/ATS output would trust the system CAs for the
+/// host and drop the identity check.
+#[test]
+fn generators_refuse_a_manifest_with_a_spiffe_rule() {
+    use pinset::generate::{GenerateError, ats, nsc, okhttp};
+    let m = Manifest::parse(&manifest(&format!("spiffe = {{ id = \"{ID}\" }}")), None)
+        .unwrap()
+        .manifest;
+    for (target, result) in [
+        ("android-nsc", nsc::generate(&m)),
+        ("okhttp", okhttp::generate(&m, "com.example.pins")),
+        ("ios-ats", ats::generate(&m)),
+    ] {
+        match result {
+            Err(GenerateError::Inexpressible { target: t, reason }) => {
+                assert_eq!(t, target);
+                assert!(reason.contains(HOST), "{target}: {reason}");
+                assert!(reason.contains("SPIFFE"), "{target}: {reason}");
+            }
+            other => panic!("{target}: expected a refusal, got {other:?}"),
+        }
+    }
+}

@@ -46,6 +46,7 @@ fn one_label_under(host: &str, parent: &str) -> bool {
 
 /// Generates the plist fragment.
 pub fn generate(m: &Manifest) -> Result<Output, GenerateError> {
+    super::refuse_spiffe(m, TARGET)?;
     let mut out = Output {
         text: String::new(),
         weaknesses: Vec::new(),

@@ -47,6 +47,29 @@ pub enum GenerateError {
     },
 }
 
+/// Refuses a manifest with any `spiffe` rule. Android NSC, OkHttp and ATS validate DNS names
+/// against their own trust stores and have no notion of a SPIFFE ID or a per-rule bundle, so any
+/// output would trust what the rule forbids; `--allow-weaker` does not apply because this is not a
+/// weakening the output could state.
+pub(crate) fn refuse_spiffe(m: &Manifest, target: &'static str) -> Result<(), GenerateError> {
+    let rules: Vec<&str> = m
+        .domains
+        .iter()
+        .filter(|r| r.spiffe.is_some())
+        .map(|r| r.name.as_str())
+        .collect();
+    if rules.is_empty() {
+        return Ok(());
+    }
+    Err(GenerateError::Inexpressible {
+        target,
+        reason: format!(
+            "SPIFFE identity rules ({}) need pinset's own verifier (PinningConfig); {target} cannot check a SPIFFE ID or a trust-domain bundle",
+            rules.join(", ")
+        ),
+    })
+}
+
 /// The header line every generator writes (inside the target's comment syntax).
 pub fn header(m: &Manifest) -> String {
     format!(

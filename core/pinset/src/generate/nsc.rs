@@ -139,6 +139,7 @@ fn anchors(
 
 /// Generates the NSC XML.
 pub fn generate(m: &Manifest) -> Result<Output, GenerateError> {
+    super::refuse_spiffe(m, TARGET)?;
     let mut out = Output {
         text: String::new(),
         weaknesses: Vec::new(),

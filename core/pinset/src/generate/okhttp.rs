@@ -71,6 +71,7 @@ fn check_expressible(m: &Manifest) -> Result<(), GenerateError> {
 
 /// Generates `object PinsetPins { fun certificatePinner(nowMillis) }` in `package`.
 pub fn generate(m: &Manifest, package: &str) -> Result<Output, GenerateError> {
+    super::refuse_spiffe(m, TARGET)?;
     if package.is_empty()
         || !package.split('.').all(|p| {
             p.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
