@@ -15,7 +15,9 @@ mvn -B -q --no-transfer-progress test
 java21=${JAVA21_HOME:-}
 if [ -z "$java21" ]; then
   for j in /usr/lib/jvm/*/; do
-    v=$("$j/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
+    # Debian also keeps directories without a runtime there (e.g. /usr/lib/jvm/openjdk-17).
+    [ -x "$j/bin/java" ] || continue
+    v=$("$j/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p' || true)
     if [ -n "$v" ] && [ "${v%%.*}" -ge 21 ] 2>/dev/null; then java21=${j%/}; break; fi
   done
 fi
