@@ -11,7 +11,10 @@ cd "$(dirname "$0")"
 (cd ../.. && cargo build --locked -q -p pinset-tests --bin oracle-cases)
 rm -rf target/cases
 ../../target/debug/oracle-cases nsc target/cases ${PINSET_ORACLE_SEED:-}
-mvn -B -q --no-transfer-progress test
+# overwrite: the two runs copy different robolectric.properties into the same target/test-classes,
+# and the resources plugin skips a source file older than its copy (a fresh clone's files are).
+mvn -B -q --no-transfer-progress -Dmaven.resources.overwrite=true test | tee target/sdk34.log
+grep -q "^nsc-oracle: SDK 34;" target/sdk34.log || { echo "android-nsc: the SDK 34 run did not report SDK 34" >&2; exit 1; }
 java21=${JAVA21_HOME:-}
 if [ -z "$java21" ]; then
   for j in /usr/lib/jvm/*/; do
@@ -23,7 +26,8 @@ if [ -z "$java21" ]; then
 fi
 if [ -n "$java21" ]; then
   echo "== NSC oracle on SDK 36 (Android 16: certificateTransparency) with $java21"
-  JAVA_HOME=$java21 mvn -B -q --no-transfer-progress -Psdk36 test
+  JAVA_HOME=$java21 mvn -B -q --no-transfer-progress -Dmaven.resources.overwrite=true -Psdk36 test | tee target/sdk36.log
+  grep -q "^nsc-oracle: SDK 36;" target/sdk36.log || { echo "android-nsc: the SDK 36 run did not run on SDK 36" >&2; exit 1; }
 else
   echo "== NSC oracle on SDK 36: NOT RUN (no Java 21+ runtime; set JAVA21_HOME): certificateTransparency is then checked only by pinset's own tests"
 fi
