@@ -418,6 +418,71 @@ fn mtls_client_presents_its_own_svid() {
     assert!(n > 0, "the server accepted the client's SVID and answered");
 }
 
+/// Hosts of spiffe rules never resume a TLS session (default `Resumption::FullHandshakeForPinned`),
+/// even a rule without pins: every connection is a full handshake whose SVID is verified again.
+/// Two servers for HOST share a ticket key; the second presents another workload's valid SVID.
+/// With resumption allowed, the second connection resumes and the impostor is never looked at;
+/// with pinset's default it is a full handshake and is refused. A host without a rule in the same
+/// config resumes (the test can tell a resumed handshake from a full one).
+#[test]
+fn hosts_of_spiffe_rules_never_resume_sessions() {
+    use pinset::verifier::Resumption;
+    use rustls::HandshakeKind;
+    let w = World::new();
+    let dns = pinset_tests::Pki::new("dns", &["api.example.com"]);
+    let ticketer = rustls::crypto::ring::Ticketer::new().unwrap();
+    let run = |resumption: Resumption| {
+        let m = Manifest::parse(&manifest(&format!("spiffe = {{ id = \"{ID}\" }}")), None)
+            .unwrap()
+            .manifest;
+        let anchors = w.anchors(&m);
+        let cfg = PinningConfig::new(Arc::new(Policy::new(m)))
+            .trust_mode(TrustMode::WebPkiExtraOnly)
+            .extra_roots([dns.root.der.clone()])
+            .anchors(anchors)
+            .resumption(resumption)
+            .build()
+            .unwrap();
+        let cfg = Arc::new(cfg);
+        let spec = |leaf: &Cert| ServerSpec {
+            ticketer: Some(ticketer.clone()),
+            ..ServerSpec::new(leaf, &[])
+        };
+        let s1 = Server::start(spec(&svid(&w.ca, ID)), 1);
+        let first = connect(&cfg, HOST, s1.addr);
+        assert!(first.result.is_ok(), "{:?}", first.result);
+        assert_eq!(first.kind, Some(HandshakeKind::Full));
+        let impostor = svid(&w.ca, "spiffe://mcp.example.org/ns/prod/sa/impostor");
+        let s2 = Server::start(spec(&impostor), 1);
+        let second = connect(&cfg, HOST, s2.addr);
+        // The host without a rule, same config: resumes on its second connection.
+        let dns_server = Server::start(
+            ServerSpec {
+                ticketer: Some(ticketer.clone()),
+                ..ServerSpec::new(&dns.leaf, &[&dns.intermediate])
+            },
+            2,
+        );
+        let d1 = connect(&cfg, "api.example.com", dns_server.addr);
+        let d2 = connect(&cfg, "api.example.com", dns_server.addr);
+        assert!(d1.result.is_ok() && d2.result.is_ok());
+        assert_eq!(d2.kind, Some(HandshakeKind::Resumed), "{resumption:?}");
+        second
+    };
+    // What rustls does on its own: the impostor's server resumes HOST's session.
+    let allowed = run(Resumption::Allow);
+    assert_eq!(allowed.kind, Some(HandshakeKind::Resumed));
+    assert!(allowed.result.is_ok());
+    // pinset's default: a full handshake, the impostor's SVID is verified and refused.
+    let default = run(Resumption::FullHandshakeForPinned);
+    assert_ne!(default.kind, Some(HandshakeKind::Resumed));
+    let msg = failure(&default.result);
+    assert!(
+        msg.contains("'spiffe://mcp.example.org/ns/prod/sa/impostor' is not authorized"),
+        "{msg}"
+    );
+}
+
 // ----- the manifest --------------------------------------------------------------------------
 
 fn errors(src: &str) -> String {

@@ -165,3 +165,117 @@ fn mtls_through_the_cli() {
     );
     assert_eq!(c, 0, "{out}{err}");
 }
+
+const SPIFFE_HOST: &str = "tools.internal.example.org";
+const SPIFFE_ID: &str = "spiffe://mcp.example.org/ns/prod/sa/tools";
+
+/// A manifest with the trust domain `mcp.example.org` (bundle file beside it) and `rule` for
+/// SPIFFE_HOST.
+fn spiffe_manifest(rule: &str) -> String {
+    format!(
+        "version = 1\n\n[[trust_domain]]\nname = \"mcp.example.org\"\nbundle = \"mcp.pem\"\n\n\
+         [[domain]]\nname = \"{SPIFFE_HOST}\"\n{rule}\n"
+    )
+}
+
+/// `pinset connect` to a server presenting an X.509-SVID: the output names the presented ID and
+/// the rule that authorized it; an impostor workload (a valid SVID of the same trust domain) is
+/// refused with its ID, the reason and the rule.
+#[test]
+fn spiffe_id_and_rule_are_printed() {
+    use pinset_tests::svid::{svid, svid_ca};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ca = svid_ca("mcp.example.org");
+    write(d, "mcp.pem", ca.pem());
+    // `--ca`: an unrelated root (a spiffe rule never uses it).
+    write(d, "root.pem", root("unrelated").pem());
+    let run = |leaf: &pinset_tests::Cert, rule: &str| {
+        let server = Server::start(ServerSpec::new(leaf, &[]), 1);
+        connect(
+            d,
+            &format!("{SPIFFE_HOST}:{}", server.addr.port()),
+            Some(&spiffe_manifest(rule)),
+            &[],
+        )
+    };
+    let good = svid(&ca, SPIFFE_ID);
+
+    // An exact ID, no pins.
+    let (c, out, err) = run(&good, &format!("spiffe = {{ id = \"{SPIFFE_ID}\" }}"));
+    assert_eq!(c, 0, "{out}{err}");
+    assert!(
+        out.contains(&format!(
+            "spiffe: presented {SPIFFE_ID}; authorized by rule '{SPIFFE_HOST}' \
+             (spiffe = {{ id = \"{SPIFFE_ID}\" }}, chain checked against trust domain 'mcp.example.org' only)"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "trusted: {SPIFFE_HOST} by its SPIFFE ID; the rule lists no pins"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("{}: CN=svid", good.pin())),
+        "the validated chain is listed: {out}"
+    );
+
+    // A prefix with pins: the ID line names the prefix rule, the pin line the CA's pin.
+    let backup = root("backup").pin();
+    let (c, out, err) = run(
+        &good,
+        &format!(
+            "spiffe = {{ prefix = \"spiffe://mcp.example.org/ns/prod\" }}\npins = [\"{}\", \"{backup}\"]",
+            ca.pin()
+        ),
+    );
+    assert_eq!(c, 0, "{out}{err}");
+    assert!(
+        out.contains(&format!(
+            "spiffe: presented {SPIFFE_ID}; authorized by rule '{SPIFFE_HOST}' \
+             (spiffe = {{ prefix = \"spiffe://mcp.example.org/ns/prod\" }}"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("trusted: {SPIFFE_HOST} matched {}", ca.pin())),
+        "{out}"
+    );
+
+    // An impostor: a valid SVID of another workload of the same trust domain.
+    let impostor_id = "spiffe://mcp.example.org/ns/prod/sa/impostor";
+    let (c, out, err) = run(
+        &svid(&ca, impostor_id),
+        &format!("spiffe = {{ id = \"{SPIFFE_ID}\" }}"),
+    );
+    assert_eq!(c, 1, "{out}{err}");
+    assert!(
+        out.contains(&format!(
+            "untrusted: SPIFFE ID '{impostor_id}' is not authorized: the rule expects id = \"{SPIFFE_ID}\""
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "  spiffe rule '{SPIFFE_HOST}': spiffe = {{ id = \"{SPIFFE_ID}\" }}"
+        )),
+        "{out}"
+    );
+    assert!(!out.contains("spiffe: presented"), "{out}");
+
+    // A rogue CA for the same trust domain issuing the right ID: refused by the bundle.
+    let rogue = svid_ca("mcp.example.org");
+    let (c, out, err) = run(
+        &svid(&rogue, SPIFFE_ID),
+        &format!("spiffe = {{ id = \"{SPIFFE_ID}\" }}"),
+    );
+    assert_eq!(c, 1, "{out}{err}");
+    assert!(
+        out.contains(&format!(
+            "untrusted: SVID '{SPIFFE_ID}' does not chain to the bundle of its trust domain"
+        )),
+        "{out}"
+    );
+}

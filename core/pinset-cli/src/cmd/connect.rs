@@ -67,7 +67,8 @@ fn split_target(target: &str) -> Result<(String, u16), CliError> {
 }
 
 /// Connects, validates, pins; prints the validated chain with pins and subjects, the matched
-/// pin and the negotiated protocol. Exit 0 when trusted, 1 with the reason otherwise.
+/// pin and the negotiated protocol; for a host with a spiffe rule, the presented SPIFFE ID and
+/// the rule that authorized it (or, on a refusal, the rule next to the reason). Exit 0 when trusted, 1 with the reason otherwise.
 pub fn run(args: &Args) -> Result<ExitCode, CliError> {
     let (host, port) = split_target(&args.target)?;
     let manifest = match &args.manifest {
@@ -140,12 +141,25 @@ pub fn run(args: &Args) -> Result<ExitCode, CliError> {
         }
     };
     let outcome = verifier.last_outcome();
+    // The host's spiffe rule, if it has one: named in the output whatever the outcome.
+    let spiffe_rule = pinset::host::canonical_host(&host)
+        .ok()
+        .and_then(|h| policy.rule_index_for(&h))
+        .and_then(|i| policy.rule(i))
+        .and_then(|r| r.spiffe.as_ref().map(|s| (r, s)));
     if let Err(e) = handshake {
         let reason = e
             .get_ref()
             .and_then(|i| i.downcast_ref::<rustls::Error>())
             .map_or_else(|| e.to_string(), describe_tls_error);
         outln!("untrusted: {reason}")?;
+        if let Some((rule, spiffe)) = spiffe_rule {
+            outln!(
+                "  spiffe rule '{}': {}",
+                rule.name,
+                describe_spiffe(&spiffe.matcher, spiffe.dns)
+            )?;
+        }
         return Ok(ExitCode::from(1));
     }
     let presented: Vec<_> = conn
@@ -159,6 +173,16 @@ pub fn run(args: &Args) -> Result<ExitCode, CliError> {
         conn.negotiated_cipher_suite()
             .map_or_else(|| "?".into(), |s| format!("{:?}", s.suite()))
     )?;
+    if let (Some((rule, spiffe)), Some(id)) = (
+        spiffe_rule,
+        outcome.as_ref().and_then(|o| o.spiffe_id.as_deref()),
+    ) {
+        outln!(
+            "spiffe: presented {id}; authorized by rule '{}' ({})",
+            rule.name,
+            describe_spiffe(&spiffe.matcher, spiffe.dns)
+        )?;
+    }
     let (decision, path) = match outcome {
         Some(o) if !o.path.is_empty() => (o.decision, o.path),
         Some(o) => (
@@ -171,7 +195,19 @@ pub fn run(args: &Args) -> Result<ExitCode, CliError> {
         ),
     };
     let verdict = policy.explain(&host, decision, &path);
-    out!("{verdict}")?;
+    if spiffe_rule.is_some() && matches!(decision, pinset::Decision::Exempt { .. }) {
+        // A spiffe rule without pins is not an exemption: the ID and the bundle decided.
+        outln!(
+            "trusted: {} by its SPIFFE ID; the rule lists no pins",
+            verdict.host
+        )?;
+        outln!("  Validated chain:")?;
+        for e in &verdict.chain {
+            outln!("    {}: {}", e.pin, e.subject)?;
+        }
+    } else {
+        out!("{verdict}")?;
+    }
     if args.manifest.is_none() {
         outln!("  Server's certificate chain as sent (pins for a manifest):")?;
         for c in &presented {
@@ -188,6 +224,19 @@ pub fn run(args: &Args) -> Result<ExitCode, CliError> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// `spiffe = { id = "…" }` as written in the manifest, plus what `dns = true` adds.
+fn describe_spiffe(matcher: &pinset::spiffe::IdMatcher, dns: bool) -> String {
+    let dns = if dns {
+        ", dns = true: the host name is checked too"
+    } else {
+        ""
+    };
+    format!(
+        "spiffe = {{ {matcher} }}, chain checked against trust domain '{}' only{dns}",
+        matcher.trust_domain()
+    )
 }
 
 fn describe_tls_error(e: &rustls::Error) -> String {
