@@ -1,7 +1,9 @@
 //! The MCP client: rmcp's streamable HTTP transport over a reqwest client whose TLS is pinset's
-//! `PinningConfig` (server identity and pins, the client's SVID for mTLS), and an
-//! [`rmcp::transport::streamable_http_client::StreamableHttpClient`] that signs every request
-//! (POST, GET stream, DELETE session) before reqwest sends it.
+//! `PinningConfig` alone. The manifest's `spiffe` rule for the server's host decides who the
+//! server is (its trust domain's bundle, the X.509-SVID rules, the expected SPIFFE ID, then the
+//! pins on the validated chain); the client's own SVID is the mTLS certificate. An
+//! [`rmcp::transport::streamable_http_client::StreamableHttpClient`] signs every request (POST,
+//! GET stream, DELETE session) before reqwest sends it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -10,7 +12,6 @@ use futures::stream::BoxStream;
 use http::{HeaderName, HeaderValue};
 use pinset::Policy;
 use pinset::signing::Signer;
-use pinset::spiffe::{IdMatcher, SpiffeId};
 use pinset::verifier::{PinningConfig, PinningVerifier, TrustMode};
 use rmcp::model::ClientJsonRpcMessage;
 use rmcp::service::RunningService;
@@ -24,15 +25,16 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 
 use crate::signing;
+use crate::svid::Svid;
 
-/// What the client needs: the pin policy for the server, its own SVID, its signing key.
+/// What the client needs: the pin manifest's policy for the server, its own SVID, its signing
+/// key.
 pub struct ClientOptions {
-    /// The manifest's policy (rule for the server's host: anchors and pins).
+    /// The manifest's policy. The server host's rule is a `spiffe` rule (the expected SPIFFE
+    /// ID, its trust domain's bundle as the only anchors, and pins); pinset enforces all of it.
     pub policy: Arc<Policy>,
-    /// The SPIFFE IDs the server may present.
-    pub server_id: IdMatcher,
-    /// The client's X.509-SVID chain (PEM) for mTLS; `None` connects without a certificate.
-    pub svid: Option<(Vec<u8>, Vec<u8>)>,
+    /// The client's X.509-SVID for mTLS; `None` connects without a certificate.
+    pub svid: Option<Svid>,
     /// The request-signing key; its `keyid` is the client's SPIFFE ID.
     pub signer: Arc<dyn Signer>,
     /// The `keyid` to sign with (the client's SPIFFE ID).
@@ -42,27 +44,48 @@ pub struct ClientOptions {
 impl std::fmt::Debug for ClientOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClientOptions")
-            .field("server_id", &self.server_id)
             .field("keyid", &self.keyid)
             .finish_non_exhaustive()
     }
 }
 
-/// Errors building the client.
+/// Errors building the client or opening the MCP session.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     /// pinset could not build the TLS configuration.
     #[error("pinset: {0}")]
     Pinset(#[from] pinset::verifier::VerifierError),
+    /// The client's SVID is unusable.
+    #[error("{0}")]
+    Svid(#[from] crate::svid::SvidError),
     /// reqwest could not be built.
     #[error("http client: {0}")]
     Http(#[from] reqwest::Error),
-    /// The MCP session could not be initialized (TLS, HTTP or signature refusal underneath).
+    /// pinset refused the server's certificate, so the MCP session could not be initialized.
+    /// `refusal` is pinset's own error, unchanged ([`pinset::chain::ChainError`] or
+    /// [`pinset::verifier::PinViolation`] inside it); `mcp` is what rmcp reported.
+    #[error("MCP: {mcp}: server certificate refused: {}", reason(.refusal))]
+    ServerRefused {
+        /// rmcp's error text.
+        mcp: String,
+        /// pinset's refusal, as its verifier returned it to rustls.
+        refusal: rustls::Error,
+    },
+    /// The MCP session could not be initialized for another reason (TLS alert from the server,
+    /// HTTP status, signature refusal).
     #[error("MCP: {0}")]
     Mcp(String),
     /// The server binary's Sigstore bundle did not verify: nothing was sent to the server.
     #[error("server binary refused at step \"{}\": {}", .0.step(), .0)]
     Attestation(pinset::attest::AttestError),
+}
+
+/// pinset's own message inside a rustls certificate error (rustls shows that part with `Debug`).
+fn reason(e: &rustls::Error) -> String {
+    match e {
+        rustls::Error::InvalidCertificate(rustls::CertificateError::Other(o)) => o.0.to_string(),
+        other => other.to_string(),
+    }
 }
 
 /// A reqwest client with pinset's TLS. Also used by tests to send hand-made requests.
@@ -71,25 +94,22 @@ pub fn http_client(options: &ClientOptions) -> Result<reqwest::Client, ClientErr
 }
 
 /// The last server certificate refusal (rmcp reports a failed request without its cause).
-type RefusalLog = Arc<Mutex<Option<String>>>;
+type RefusalLog = Arc<Mutex<Option<rustls::Error>>>;
 
 fn http_client_with_log(
     options: &ClientOptions,
     refusal: RefusalLog,
 ) -> Result<reqwest::Client, ClientError> {
-    let mut pinning = PinningConfig::new(options.policy.clone())
-        .trust_mode(TrustMode::WebPkiExtraOnly)
-        .record_outcomes(true);
-    if let Some((chain, key)) = &options.svid {
-        pinning = pinning.client_auth_pem(chain, key)?;
+    // Anchors come from the manifest: a spiffe rule's are its trust domain's bundle file, read
+    // beside the manifest; `WebPkiExtraOnly` adds no other roots for any host.
+    let mut pinning =
+        PinningConfig::new(options.policy.clone()).trust_mode(TrustMode::WebPkiExtraOnly);
+    if let Some(svid) = &options.svid {
+        pinning = pinning.client_auth_pem(&svid.chain_pem, &svid.key_pem)?;
     }
     let (mut tls, pins) = pinning.build_with_verifier()?;
     tls.dangerous()
-        .set_certificate_verifier(Arc::new(ServerIdentity {
-            pins,
-            server_id: options.server_id.clone(),
-            refusal,
-        }));
+        .set_certificate_verifier(Arc::new(LoggedVerifier { pins, refusal }));
     Ok(reqwest::Client::builder()
         .tls_backend_preconfigured(tls)
         .redirect(reqwest::redirect::Policy::none())
@@ -113,11 +133,11 @@ pub async fn connect(
         StreamableHttpClientTransportConfig::with_uri(url.to_owned()),
     );
     ().serve(transport).await.map_err(|e| {
-        let mut msg = error_chain(&e);
-        if let Some(tls) = refusal.lock().ok().and_then(|r| r.clone()) {
-            msg = format!("{msg}: server certificate refused: {tls}");
+        let mcp = error_chain(&e);
+        match refusal.lock().ok().and_then(|mut r| r.take()) {
+            Some(refusal) => ClientError::ServerRefused { mcp, refusal },
+            None => ClientError::Mcp(mcp),
         }
-        ClientError::Mcp(msg)
     })
 }
 
@@ -133,7 +153,7 @@ pub async fn connect_attested(
     Ok((verified, connect(url, options).await?))
 }
 
-/// An error and its sources on one line (the TLS and pin failure text is in the sources).
+/// An error and its sources on one line.
 pub fn error_chain(e: &dyn std::error::Error) -> String {
     let mut msg = e.to_string();
     let mut src = e.source();
@@ -144,42 +164,20 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
     msg
 }
 
-/// The server's identity on top of pinset's chain and pin decision.
+/// pinset's verifier, unchanged, plus a record of its last refusal.
 ///
-/// Interim: until the manifest's `spiffe` rule is in pinset's verifier, the rule for the host
-/// validates the chain against the trust domain's CA and checks the pins, and this check adds
-/// the X.509-SVID leaf rules and the SPIFFE ID match on the leaf pinset accepted.
+/// This decides nothing: every call goes to pinset's `PinningVerifier` and its result is
+/// returned as is. It exists only because rmcp turns a failed request into an error without
+/// the reqwest/rustls cause (its `StreamableHttpError::Client` keeps no `source`), so pinset's
+/// reason (for example `SpiffeError::NotAuthorized` for another workload's SVID) would not reach
+/// the caller; [`connect`] returns it as [`ClientError::ServerRefused`].
 #[derive(Debug)]
-struct ServerIdentity {
+struct LoggedVerifier {
     pins: Arc<PinningVerifier>,
-    server_id: IdMatcher,
     refusal: RefusalLog,
 }
 
-impl ServerIdentity {
-    fn check(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        ocsp_response: &[u8],
-        now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        self.pins
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)?;
-        let id: SpiffeId = pinset::spiffe::check_leaf_rules(end_entity)
-            .map_err(|e| rustls::Error::General(format!("server SVID: {e}")))?;
-        if !self.server_id.matches(&id) {
-            return Err(rustls::Error::General(format!(
-                "server SVID: {id} is not the expected workload ({})",
-                self.server_id
-            )));
-        }
-        Ok(ServerCertVerified::assertion())
-    }
-}
-
-impl ServerCertVerifier for ServerIdentity {
+impl ServerCertVerifier for LoggedVerifier {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -188,9 +186,15 @@ impl ServerCertVerifier for ServerIdentity {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let result = self.check(end_entity, intermediates, server_name, ocsp_response, now);
+        let result = self.pins.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        );
         if let (Err(e), Ok(mut log)) = (&result, self.refusal.lock()) {
-            *log = Some(e.to_string());
+            *log = Some(e.clone());
         }
         result
     }
@@ -229,7 +233,9 @@ struct SigningClient {
 type HttpError = StreamableHttpError<reqwest::Error>;
 
 impl SigningClient {
-    /// `custom_headers` plus the signature fields for this request.
+    /// The one signing step every request goes through: `custom_headers` plus the signature
+    /// fields (`content-digest` with a body, `signature-input`, `signature`) for this method,
+    /// target URI and body.
     fn signed(
         &self,
         method: &str,
@@ -262,6 +268,9 @@ impl SigningClient {
     }
 }
 
+// Each HTTP method is signed in one place: POST in `post_message_with_response_limits`, GET in
+// `get_stream_with_max_sse_event_size`, DELETE in `delete_session`; the other entry points of
+// the trait pass their defaults to those.
 impl StreamableHttpClient for SigningClient {
     type Error = reqwest::Error;
 
@@ -273,13 +282,36 @@ impl StreamableHttpClient for SigningClient {
         auth_header: Option<String>,
         custom_headers: HashMap<HeaderName, HeaderValue>,
     ) -> Result<StreamableHttpPostResponse, HttpError> {
+        let limits = StreamableHttpResponseLimits::default();
         self.post_message_with_response_limits(
             uri,
             message,
             session_id,
             auth_header,
             custom_headers,
-            StreamableHttpResponseLimits::default(),
+            limits,
+        )
+        .await
+    }
+
+    async fn post_message_with_max_sse_event_size(
+        &self,
+        uri: Arc<str>,
+        message: ClientJsonRpcMessage,
+        session_id: Option<Arc<str>>,
+        auth_header: Option<String>,
+        custom_headers: HashMap<HeaderName, HeaderValue>,
+        max_sse_event_size: usize,
+    ) -> Result<StreamableHttpPostResponse, HttpError> {
+        let mut limits = StreamableHttpResponseLimits::default();
+        limits.max_sse_event_size = max_sse_event_size;
+        self.post_message_with_response_limits(
+            uri,
+            message,
+            session_id,
+            auth_header,
+            custom_headers,
+            limits,
         )
         .await
     }
@@ -328,10 +360,16 @@ impl StreamableHttpClient for SigningClient {
         auth_header: Option<String>,
         custom_headers: HashMap<HeaderName, HeaderValue>,
     ) -> Result<BoxStream<'static, Result<sse_stream::Sse, SseError>>, HttpError> {
-        let headers = self.signed("GET", &uri, None, custom_headers)?;
-        self.inner
-            .get_stream(uri, session_id, last_event_id, auth_header, headers)
-            .await
+        let size = StreamableHttpResponseLimits::default().max_sse_event_size;
+        self.get_stream_with_max_sse_event_size(
+            uri,
+            session_id,
+            last_event_id,
+            auth_header,
+            custom_headers,
+            size,
+        )
+        .await
     }
 
     async fn get_stream_with_max_sse_event_size(

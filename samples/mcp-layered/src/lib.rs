@@ -4,7 +4,7 @@
 //! | layer | proves | where |
 //! | --- | --- | --- |
 //! | mTLS | the client is a workload of an allowed trust domain (its X.509-SVID) | [`server`]: a rustls client-cert verifier running pinset's `verify_svid` |
-//! | server identity and pins | the server is the expected workload, issued by a pinned CA | [`client`]: pinset's `PinningConfig` |
+//! | server identity and pins | the server is the expected workload (its SPIFFE ID), issued by a pinned CA of its trust domain | [`client`]: pinset's `PinningConfig` with the manifest's `spiffe` rule |
 //! | RFC 9421 | each request comes from the caller's key, unchanged, once | [`signing`]: signed by the client, verified by the server (nonce store) before rmcp sees it |
 //! | binary attestation | the server binary is the build the expected workflow signed and logged | [`attest`]: the client verifies its Sigstore bundle before connecting ([`client::connect_attested`]) |
 //!
@@ -15,6 +15,7 @@ pub mod attest;
 pub mod client;
 pub mod server;
 pub mod signing;
+pub mod svid;
 
 /// The host name the server is reached by (it listens on 127.0.0.1).
 pub const HOST: &str = "localhost";

@@ -25,11 +25,12 @@ use rustls::DistinguishedName;
 use rustls::client::danger::HandshakeSignatureValid;
 use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
-use rustls_pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
+use rustls_pki_types::{CertificateDer, UnixTime};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
 use crate::signing::{self, ClientKeys};
+use crate::svid::Svid;
 
 /// Largest request body the gate reads before verifying it.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
@@ -37,10 +38,8 @@ pub const MAX_BODY_BYTES: usize = 1 << 20;
 /// What the server needs: its own SVID, whom it accepts, and their request-signing keys.
 #[derive(Debug)]
 pub struct ServerOptions {
-    /// The server's X.509-SVID chain, leaf first.
-    pub svid_chain: Vec<CertificateDer<'static>>,
-    /// The SVID's private key.
-    pub svid_key: PrivateKeyDer<'static>,
+    /// The server's X.509-SVID (no DNS name needed: the client's rule matches its SPIFFE ID).
+    pub svid: Svid,
     /// Trust bundles for client SVIDs.
     pub client_bundles: BundleSet,
     /// Which client workloads may connect.
@@ -97,6 +96,9 @@ pub enum ServerError {
     /// The listener could not be bound.
     #[error("listen: {0}")]
     Io(#[from] std::io::Error),
+    /// The server's SVID is unusable.
+    #[error("{0}")]
+    Svid(#[from] crate::svid::SvidError),
 }
 
 /// Binds 127.0.0.1 on an ephemeral port and serves until stopped, as
@@ -105,6 +107,7 @@ pub async fn serve(options: ServerOptions) -> Result<RunningServer, ServerError>
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let authority = format!("{}:{}", crate::HOST, addr.port());
+    let (chain, key) = options.svid.to_der()?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verifier = Arc::new(SvidClientVerifier {
         bundles: options.client_bundles,
@@ -114,7 +117,7 @@ pub async fn serve(options: ServerOptions) -> Result<RunningServer, ServerError>
     let tls = rustls::ServerConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()?
         .with_client_cert_verifier(verifier)
-        .with_single_cert(options.svid_chain, options.svid_key)?;
+        .with_single_cert(chain, key)?;
     let acceptor = TlsAcceptor::from(Arc::new(tls));
     let mcp: StreamableHttpService<Tools, LocalSessionManager> = StreamableHttpService::new(
         || Ok(Tools),

@@ -6,30 +6,44 @@
 use std::sync::Arc;
 
 use mcp_layered::attest::ServerRelease;
-use mcp_layered::client::{self, ClientOptions};
+use mcp_layered::client::{self, ClientError, ClientOptions};
 use mcp_layered::server::{self, RunningServer, ServerOptions};
 use mcp_layered::signing::{self, ClientKeys};
+use mcp_layered::svid::Svid;
 use pinset::attest::{IdentityPolicy, Matcher, Policy as AttestPolicy, TrustedRoot};
+use pinset::chain::ChainError;
 use pinset::signing::verify::KeyEntry;
 use pinset::signing::{KeySigner, SigningKey};
-use pinset::spiffe::{Bundle, BundleSet, IdMatcher, TrustDomain};
+use pinset::spiffe::{Bundle, BundleSet, IdMatcher, SpiffeError, TrustDomain};
+use pinset::verifier::PinViolation;
 use pinset::{Manifest, Policy};
-use pinset_tests::svid::{LeafSpec, svid, svid_ca, svid_leaf};
-use pinset_tests::{Cert, manifest_for, rcgen, root, sigstore, write};
+use pinset_tests::svid::{jwks, svid, svid_ca, x509_svid_jwk};
+use pinset_tests::{Cert, rcgen, root, sigstore, write};
 use rmcp::model::CallToolRequestParams;
-use rustls_pki_types::PrivateKeyDer;
-use rustls_pki_types::pem::PemObject as _;
+use rustls::CertificateError;
 
 const TD: &str = "mcp.example.org";
 const SERVER_ID: &str = "spiffe://mcp.example.org/ns/prod/sa/tools";
 const OTHER_WORKLOAD: &str = "spiffe://mcp.example.org/ns/prod/sa/billing";
 const CLIENT_ID: &str = "spiffe://mcp.example.org/ns/prod/sa/agent";
 
-/// A server SVID (interim: with the DNS name the host rule matches too).
-fn server_svid(ca: &Cert, id: &str) -> Cert {
-    let mut spec = LeafSpec::new(id);
-    spec.dns = vec!["localhost".into()];
-    svid_leaf(ca, &spec)
+/// The rule the client's manifest has for the server's host: exactly the tools workload.
+fn expected_server() -> String {
+    format!("spiffe = {{ id = \"{SERVER_ID}\" }}")
+}
+
+/// A workload's SVID as both sides take it (chain and key PEM, no DNS name: the client's rule
+/// matches the SPIFFE ID).
+fn svid_of(cert: &Cert) -> Svid {
+    Svid {
+        chain_pem: cert.pem().into_bytes(),
+        key_pem: cert.key_pem().into_bytes(),
+    }
+}
+
+/// A SPIFFE bundle (JWKS, one `x509-svid` key per CA) for the trust domain.
+fn bundle_json(cas: &[&Cert]) -> String {
+    jwks(cas.iter().map(|c| x509_svid_jwk(c)).collect(), Some(1))
 }
 
 fn signer() -> (Arc<KeySigner>, KeyEntry) {
@@ -42,13 +56,15 @@ fn signer() -> (Arc<KeySigner>, KeyEntry) {
     (Arc::new(KeySigner::new(key, None).unwrap()), entry)
 }
 
+/// The test PKI and both sides' configuration, made here and nowhere else: the trust domain's
+/// CA, the SVIDs it issues, the bundles, the client's pin manifest and the signing keys.
 struct World {
     _dir: tempfile::TempDir,
     ca: Cert,
-    /// A second CA for the same trust domain that is in the trust anchors (a bundle with an
-    /// authority injected, or a CA issued in error) but not pinned.
+    /// A second CA for the same trust domain that is in the client's bundle (an authority
+    /// injected into the bundle, or a CA issued in error) but not pinned.
     rogue: Cert,
-    client: Cert,
+    client: Svid,
     policy: Arc<Policy>,
     signer: Arc<KeySigner>,
     /// The request-signing key of another registered workload.
@@ -58,20 +74,38 @@ struct World {
 
 impl World {
     fn new() -> Self {
+        Self::with_rule(&expected_server())
+    }
+
+    /// The client's manifest: the trust domain with its bundle file, and for the server's host
+    /// the `spiffe` rule `rule` with pins on the trust domain's CA plus a backup pin.
+    fn with_rule(rule: &str) -> Self {
         let ca = svid_ca(TD);
         let rogue = svid_ca(TD);
-        let client = svid(&ca, CLIENT_ID);
+        let client = svid_of(&svid(&ca, CLIENT_ID));
         let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), "anchors.pem", ca.pem() + &rogue.pem());
-        let manifest = write(
+        write(
             dir.path(),
-            "pins.toml",
-            manifest_for(
-                "localhost",
-                &[ca.pin(), root("backup").pin()],
-                "trust_anchors = [\"anchors.pem\"]",
-            ),
+            "mcp.example.org.json",
+            bundle_json(&[&ca, &rogue]),
         );
+        let manifest = format!(
+            r#"version = 1
+
+[[trust_domain]]
+name = "{TD}"
+bundle = "mcp.example.org.json"
+
+[[domain]]
+name = "{host}"
+{rule}
+pins = ["{ca_pin}", "{backup}"]
+"#,
+            host = mcp_layered::HOST,
+            ca_pin = ca.pin(),
+            backup = root("backup").pin(),
+        );
+        let manifest = write(dir.path(), "pins.toml", manifest);
         let policy = Arc::new(Policy::new(
             Manifest::load(&manifest, None).unwrap().manifest,
         ));
@@ -93,15 +127,21 @@ impl World {
         }
     }
 
-    async fn server(&self, svid: &Cert) -> RunningServer {
+    /// A server SVID for `id` issued by `issuer` (no DNS SAN, as SVIDs usually have).
+    fn server_svid(issuer: &Cert, id: &str) -> Svid {
+        svid_of(&svid(issuer, id))
+    }
+
+    /// The server with `svid`; it accepts client SVIDs of the trust domain's CA (the real one
+    /// only) for the client workload.
+    async fn server(&self, svid: Svid) -> RunningServer {
         let mut bundles = BundleSet::new();
         let td = TrustDomain::parse(TD).unwrap();
         bundles
-            .insert(Bundle::parse_pem(td, self.ca.pem().as_bytes()).unwrap())
+            .insert(Bundle::parse(td, bundle_json(&[&self.ca]).as_bytes()).unwrap())
             .unwrap();
         server::serve(ServerOptions {
-            svid_chain: vec![svid.der.clone()],
-            svid_key: PrivateKeyDer::from_pem_slice(svid.key_pem().as_bytes()).unwrap(),
+            svid,
             client_bundles: bundles,
             allowed_clients: IdMatcher::id(CLIENT_ID).unwrap(),
             client_keys: self.keys.clone(),
@@ -110,11 +150,10 @@ impl World {
         .unwrap()
     }
 
-    fn client(&self, svid: Option<&Cert>) -> ClientOptions {
+    fn client(&self, svid: Option<&Svid>) -> ClientOptions {
         ClientOptions {
             policy: self.policy.clone(),
-            server_id: IdMatcher::id(SERVER_ID).unwrap(),
-            svid: svid.map(|c| (c.pem().into_bytes(), c.key_pem().into_bytes())),
+            svid: svid.cloned(),
             signer: self.signer.clone(),
             keyid: CLIENT_ID.to_owned(),
         }
@@ -125,10 +164,22 @@ fn url(server: &RunningServer) -> String {
     server.url()
 }
 
+/// pinset's refusal of the server certificate, as its verifier returned it: the core's
+/// [`ChainError`] (chain, SPIFFE rules) or [`PinViolation`] (pins) inside the rustls error.
+fn server_refusal(err: &ClientError) -> &(dyn std::error::Error + Send + Sync + 'static) {
+    match err {
+        ClientError::ServerRefused {
+            refusal: rustls::Error::InvalidCertificate(CertificateError::Other(other)),
+            ..
+        } => other.0.as_ref(),
+        other => panic!("expected pinset to refuse the server certificate, got: {other}"),
+    }
+}
+
 /// Connects and expects a refusal; nothing may have reached rmcp.
-async fn refused(server: &RunningServer, client: ClientOptions) -> String {
+async fn refused(server: &RunningServer, client: ClientOptions) -> ClientError {
     let err = client::connect(&url(server), &client).await.err();
-    let err = err.expect("the connection must be refused").to_string();
+    let err = err.expect("the connection must be refused");
     assert_eq!(server.admitted(), 0, "nothing may reach rmcp: {err}");
     err
 }
@@ -136,7 +187,7 @@ async fn refused(server: &RunningServer, client: ClientOptions) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn happy_path_a_signed_tool_call_over_mtls_reaches_the_tool_with_the_callers_identity() {
     let w = World::new();
-    let server = w.server(&server_svid(&w.ca, SERVER_ID)).await;
+    let server = w.server(World::server_svid(&w.ca, SERVER_ID)).await;
     let mcp = client::connect(&url(&server), &w.client(Some(&w.client)))
         .await
         .unwrap();
@@ -164,39 +215,70 @@ async fn happy_path_a_signed_tool_call_over_mtls_reaches_the_tool_with_the_calle
 async fn identity_an_impostor_with_a_valid_svid_of_another_workload_is_refused() {
     let w = World::new();
     // Same CA, pinned CA, valid chain: only the SPIFFE ID is wrong.
-    let server = w.server(&server_svid(&w.ca, OTHER_WORKLOAD)).await;
+    let server = w.server(World::server_svid(&w.ca, OTHER_WORKLOAD)).await;
     let err = refused(&server, w.client(Some(&w.client))).await;
-    assert!(err.contains("is not the expected workload"), "{err}");
-    assert!(err.contains(OTHER_WORKLOAD), "{err}");
+    match server_refusal(&err).downcast_ref::<ChainError>() {
+        Some(ChainError::Spiffe(e)) => match e.as_ref() {
+            SpiffeError::NotAuthorized { id, expected } => {
+                assert_eq!(id, OTHER_WORKLOAD, "{err}");
+                assert!(expected.contains(SERVER_ID), "{err}");
+            }
+            other => panic!("refused by another SPIFFE rule: {other}"),
+        },
+        _ => panic!("not refused by pinset's spiffe rule: {err}"),
+    }
+    let shown = format!("SPIFFE ID '{OTHER_WORKLOAD}' is not authorized");
+    assert!(err.to_string().contains(&shown), "{err}");
+    server.stop();
+
+    // Control: with the rule relaxed to any workload of the trust domain, the same server is
+    // accepted, so nothing but the ID match refused it above.
+    let relaxed = World::with_rule(&format!("spiffe = {{ member_of = \"{TD}\" }}"));
+    let server = relaxed
+        .server(World::server_svid(&relaxed.ca, OTHER_WORKLOAD))
+        .await;
+    let mcp = client::connect(&url(&server), &relaxed.client(Some(&relaxed.client)))
+        .await
+        .unwrap();
+    mcp.cancel().await.unwrap();
     server.stop();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pinning_a_rogue_ca_in_the_anchors_issuing_the_right_id_is_refused() {
+async fn pinning_a_rogue_ca_in_the_bundle_issuing_the_right_id_is_refused() {
     let w = World::new();
-    // The rogue CA is a trust anchor (the chain validates) and the ID is right: only the pins,
-    // which name the real CA, refuse it.
-    let server = w.server(&server_svid(&w.rogue, SERVER_ID)).await;
+    // The rogue CA is in the trust domain's bundle (the chain validates) and the ID is right:
+    // only the pins, which name the real CA, refuse it.
+    let server = w.server(World::server_svid(&w.rogue, SERVER_ID)).await;
     let err = refused(&server, w.client(Some(&w.client))).await;
-    assert!(err.contains("Certificate pinning failure"), "{err}");
+    let violation = server_refusal(&err).downcast_ref::<PinViolation>();
+    let violation = violation.unwrap_or_else(|| panic!("not a pin violation: {err}"));
+    assert!(
+        violation.0.starts_with("Certificate pinning failure"),
+        "{violation}"
+    );
+    assert!(violation.0.contains(&w.ca.pin().to_string()), "{violation}");
     server.stop();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mtls_a_client_without_a_certificate_or_with_another_workloads_svid_is_refused() {
     let w = World::new();
-    let server = w.server(&server_svid(&w.ca, SERVER_ID)).await;
-    refused(&server, w.client(None)).await;
+    let server = w.server(World::server_svid(&w.ca, SERVER_ID)).await;
+    // The server's certificate passes the client's checks; the server ends the handshake.
+    let err = refused(&server, w.client(None)).await;
+    assert!(matches!(err, ClientError::Mcp(_)), "{err}");
     let refusals = server.refusals();
     assert!(
         refusals
             .iter()
-            .any(|r| r.starts_with("tls:") && r.contains("certificate")),
+            .any(|r| r.starts_with("tls:") && r.contains("peer sent no certificates")),
         "{refusals:?}"
     );
     // A valid SVID of the trust domain, but not a workload the server accepts.
-    let intruder = svid(&w.ca, OTHER_WORKLOAD);
-    refused(&server, w.client(Some(&intruder))).await;
+    let intruder = svid_of(&svid(&w.ca, OTHER_WORKLOAD));
+    let err = refused(&server, w.client(Some(&intruder))).await;
+    assert!(matches!(err, ClientError::Mcp(_)), "{err}");
     let refusals = server.refusals();
     assert!(
         refusals
@@ -234,7 +316,7 @@ async fn post(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signing_tampered_unsigned_misbound_and_replayed_requests_are_refused_before_rmcp() {
     let w = World::new();
-    let server = w.server(&server_svid(&w.ca, SERVER_ID)).await;
+    let server = w.server(World::server_svid(&w.ca, SERVER_ID)).await;
     let url = url(&server);
     // Real mTLS and pins: only the signature differs between these requests.
     let http = client::http_client(&w.client(Some(&w.client))).unwrap();
@@ -325,7 +407,7 @@ fn release(binary: &[u8], signed: &[u8], expected: &str) -> ServerRelease {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn attestation_a_substituted_server_binary_is_refused_before_connecting() {
     let w = World::new();
-    let server = w.server(&server_svid(&w.ca, SERVER_ID)).await;
+    let server = w.server(World::server_svid(&w.ca, SERVER_ID)).await;
     let genuine = b"\x7fELF mcp tools server 1.4.0".as_slice();
     let options = w.client(Some(&w.client));
 
