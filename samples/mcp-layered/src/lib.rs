@@ -3,7 +3,7 @@
 //!
 //! | layer | proves | where |
 //! | --- | --- | --- |
-//! | mTLS | the client is a workload of an allowed trust domain (its X.509-SVID) | [`server`]: a rustls client-cert verifier running pinset's `verify_svid` |
+//! | mTLS | the client is an allowed workload (its X.509-SVID, chained to its trust domain's bundle) | [`server`]: a rustls client-cert verifier running pinset's `verify_svid` |
 //! | server identity and pins | the server is the expected workload (its SPIFFE ID), issued by a pinned CA of its trust domain | [`client`]: pinset's `PinningConfig` with the manifest's `spiffe` rule |
 //! | RFC 9421 | each request comes from the caller's key, unchanged, once | [`signing`]: signed by the client, verified by the server (nonce store) before rmcp sees it |
 //! | binary attestation | the server binary is the build the expected workflow signed and logged | [`attest`]: the client verifies its Sigstore bundle before connecting ([`client::connect_attested`]) |
