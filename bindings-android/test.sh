@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# One command for the Kotlin SDK on this host: build the cdylib, generate Kotlin (only; the Swift
+# One command for the Kotlin SDK on this host: build the cdylib (and the debug CLI, for
+# PinsetUpdaterTest's TUF repository), generate Kotlin (only; the Swift
 # checks are bindings-ios/scripts/check-swift.sh) with the root uniffi.toml and with
 # uniffi-android.toml, the Android variant (generation reads the metadata symbols of the
 # unstripped debug build), then compile and run the host-JVM tests with Maven against the library
@@ -14,6 +15,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --locked -p pinset-ffi
+# The CLI for PinsetUpdaterTest (its TUF repository); a separate build, so that its features do
+# not unify with the FFI library's.
+cargo build --locked -p pinset-cli
 rm -rf build/kotlin build/kotlin-android
 bindgen() { cargo run --locked -q -p uniffi-bindgen -- generate --no-format --library target/debug/libpinset_ffi.so -l kotlin "$@"; }
 # One source for the UniFFI settings: the Android variant is the root file plus its two keys.

@@ -9,7 +9,14 @@ import Security
 /// (`SecTrustSetAnchorCertificates`), plus the system store only when the rule lists `system`
 /// (`SecTrustSetAnchorCertificatesOnly(trust, !system)`); they are never anchors for another host.
 public final class PinsetSessionDelegate: NSObject, URLSessionDelegate, @unchecked Sendable {
-    private let pinset: PinsetFFI.Pinset
+    private let lock = NSLock()
+    private var active: PinsetFFI.Pinset
+    /// The pins in force; a `PinsetUpdater` replaces them, under the lock, on an accepted update.
+    private var pinset: PinsetFFI.Pinset {
+        lock.lock()
+        defer { lock.unlock() }
+        return active
+    }
     /// Called with every pin verdict other than `trusted` and `notPinned`: an enforced violation
     /// (the connection is refused), a report-only violation or an expired pin-set (allowed, and
     /// reported to the sink), and an exempt host (allowed).
@@ -19,7 +26,18 @@ public final class PinsetSessionDelegate: NSObject, URLSessionDelegate, @uncheck
     /// trust-anchor files, keyed by the path exactly as the manifest writes it (e.g. read from the
     /// app bundle). A rule whose anchor file is not supplied makes this throw.
     public init(manifestToml: String, anchors: [String: Data] = [:]) throws {
-        self.pinset = try PinsetFFI.Pinset.fromTomlWithAnchors(manifest: manifestToml, anchors: anchors)
+        self.active = try PinsetFFI.Pinset.fromTomlWithAnchors(manifest: manifestToml, anchors: anchors)
+    }
+
+    /// A delegate for `pinset` (a `PinsetUpdater`'s).
+    init(pinset: PinsetFFI.Pinset) {
+        self.active = pinset
+    }
+
+    func replacePinset(_ next: PinsetFFI.Pinset) {
+        lock.lock()
+        active = next
+        lock.unlock()
     }
 
     public func urlSession(
@@ -34,6 +52,7 @@ public final class PinsetSessionDelegate: NSObject, URLSessionDelegate, @uncheck
             return
         }
         let host = challenge.protectionSpace.host
+        let pinset = self.pinset // one pin-set for the whole evaluation
         // Normal validation first (SSL policy with the host name), against the rule's anchors.
         SecTrustSetPolicies(trust, SecPolicyCreateSSL(true, host as CFString))
         if let rule = pinset.ruleTrust(host: host) {

@@ -20,7 +20,7 @@ import okhttp3.Response
 import okio.Buffer
 
 /** Entry point: `Pinset.load(manifestToml)`. Every security decision is made by the Rust core. */
-class Pinset private constructor(internal val core: dev.pinset.ffi.Pinset) {
+class Pinset internal constructor(internal val core: dev.pinset.ffi.Pinset) {
     /** Refers to [core] for the JNA fast path without keeping it alive (see FastPath). */
     internal val fastHandle: Long = core.fastPathHandle().toLong()
 
@@ -37,6 +37,9 @@ class Pinset private constructor(internal val core: dev.pinset.ffi.Pinset) {
     }
 
     private val trustCache = ConcurrentHashMap<String, HostTrust>()
+
+    /** The trust manager over each rule's own anchors, by rule name (see [PinsetTrustManager]). */
+    internal val ruleValidators = ConcurrentHashMap<String, PathValidator>()
 
     /** The anchors [host]'s rule validates against; null when it uses the platform's (cached per host). */
     internal fun ruleTrust(host: String): HostTrust? {

@@ -41,10 +41,15 @@ import javax.net.ssl.X509TrustManager
  *   last one a trusted anchor or signed by one) that path; otherwise a PKIX path rebuilt from the
  *   trust manager's anchors over the presented certificates. A certificate the server merely
  *   appended is never on either (OkHttp CVE-2016-2402).
+ *
+ * [pinsets] is read once per handshake: a [PinsetUpdater] passes its current pins, so a handshake
+ * after an accepted update is checked against the new ones (per-rule anchors included).
  */
-class PinsetTrustManager(private val pinset: Pinset, private val platform: X509TrustManager) : X509ExtendedTrustManager() {
+class PinsetTrustManager internal constructor(private val pinsets: () -> Pinset, private val platform: X509TrustManager) : X509ExtendedTrustManager() {
+    /** A trust manager for the fixed [pinset]. */
+    constructor(pinset: Pinset, platform: X509TrustManager) : this({ pinset }, platform)
+
     private val platformValidator = PathValidator(platform)
-    private val ruleValidators = ConcurrentHashMap<String, PathValidator>()
 
     /**
      * Which branch validates hosts that use the platform's anchors: `android` (the chain returned by
@@ -64,22 +69,28 @@ class PinsetTrustManager(private val pinset: Pinset, private val platform: X509T
 
     override fun checkServerTrusted(chain: Array<X509Certificate>, authType: String, socket: Socket?) {
         val host = (socket as? SSLSocket)?.handshakeSession?.peerHost ?: throw CertificateException("no peer host for pinning")
-        pinset.enforce(host, validatedPath(chain, authType, host, socket, null))
+        val p = pinsets()
+        p.enforce(host, validatedPath(p, chain, authType, host, socket, null))
     }
 
     override fun checkServerTrusted(chain: Array<X509Certificate>, authType: String, engine: SSLEngine?) {
         val host = engine?.handshakeSession?.peerHost ?: engine?.peerHost ?: throw CertificateException("no peer host for pinning")
-        pinset.enforce(host, validatedPath(chain, authType, host, null, engine))
+        val p = pinsets()
+        p.enforce(host, validatedPath(p, chain, authType, host, null, engine))
     }
 
     /**
      * Validates [chain] for [host] against its rule's anchors and returns the validated path, leaf
      * first, anchor last. Throws [CertificateException] when no trusted anchor of the rule validates.
      */
-    fun validatedPath(chain: Array<X509Certificate>, authType: String, host: String, socket: Socket? = null, engine: SSLEngine? = null): List<X509Certificate> {
+    fun validatedPath(chain: Array<X509Certificate>, authType: String, host: String, socket: Socket? = null, engine: SSLEngine? = null): List<X509Certificate> =
+        validatedPath(pinsets(), chain, authType, host, socket, engine)
+
+    private fun validatedPath(pinset: Pinset, chain: Array<X509Certificate>, authType: String, host: String, socket: Socket?, engine: SSLEngine?): List<X509Certificate> {
         if (chain.isEmpty()) throw CertificateException("empty chain")
         val trust = pinset.ruleTrust(host) ?: return platformValidator.validate(chain, authType, host, socket, engine)
-        val own = ruleValidators.getOrPut(trust.rule) { PathValidator(privateTrustManager(trust.anchors)) }
+        // Per Pinset: a rule name may name other anchors in the next manifest.
+        val own = pinset.ruleValidators.getOrPut(trust.rule) { PathValidator(privateTrustManager(trust.anchors)) }
         return try {
             own.validate(chain, authType, host, null, null)
         } catch (e: CertificateException) {
