@@ -93,6 +93,19 @@ impl Pinset {
         let loaded = Manifest::parse(manifest, None).map_err(|e| PinsetError::Manifest {
             reason: e.to_string(),
         })?;
+        // The mobile build of the core already refuses a spiffe rule at parse; this check holds
+        // even when the core is built with `spiffe` (a workspace build unifies features): this
+        // layer only applies pins to a chain the platform validated and cannot check an SVID.
+        if let Some(rule) = loaded.manifest.domains.iter().find(|d| d.spiffe.is_some()) {
+            return Err(PinsetError::Manifest {
+                reason: format!(
+                    "{}:{}: domain '{}' has a spiffe rule: this library cannot verify SPIFFE \
+                     X.509-SVIDs (the platform validates the chain; only the Rust TLS path checks \
+                     an SVID): a manifest with a spiffe rule is refused rather than enforced partly",
+                    loaded.manifest.origin, rule.line, rule.name
+                ),
+            });
+        }
         let anchors = crate::anchors::resolve(&loaded.manifest, anchors)?;
         Ok(Arc::new(Self {
             policy: Policy::new(loaded.manifest),

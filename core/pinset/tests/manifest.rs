@@ -585,3 +585,28 @@ fn serial_is_a_positive_integer_and_round_trips() {
         assert_eq!((d.line, d.col), (2, 10), "{bad}: {d}");
     }
 }
+
+/// A `spiffe` rule parses only in a build that can verify it. Without the `spiffe` feature (the
+/// build the mobile library ships, `-p pinset --no-default-features`) the manifest is refused at
+/// parse, at the rule's location, with a message saying why; never accepted with the rule dropped.
+#[test]
+fn a_spiffe_rule_needs_the_spiffe_feature() {
+    let src = format!(
+        "version = 1\n[[trust_domain]]\nname = \"mcp.example.org\"\nbundle = \"mcp.pem\"\n\
+         [[domain]]\nname = \"tools.example.org\"\nspiffe = {{ id = \"spiffe://mcp.example.org/sa/tools\" }}\n{}",
+        domain("other.example.org", "")
+    );
+    let parsed = Manifest::parse(&src, None);
+    if cfg!(feature = "spiffe") {
+        let m = parsed.unwrap().manifest;
+        assert!(m.domains[0].spiffe.is_some());
+    } else {
+        let e = parsed.unwrap_err().to_string();
+        assert!(e.contains(":7:10:"), "{e}");
+        assert!(
+            e.contains("cannot verify SPIFFE X.509-SVIDs (built without the `spiffe` feature")
+                && e.contains("refused rather than enforced partly"),
+            "{e}"
+        );
+    }
+}
