@@ -501,6 +501,15 @@ fn manifest_spiffe_rule_shapes() {
     assert!(m.domains[0].pins.is_empty());
     assert!(!m.domains[0].is_exemption());
     assert_eq!(m.trust_domains.len(), 2);
+    // [defaults] trust_anchors do not apply to a spiffe rule: its anchors are its bundle only.
+    let src = format!(
+        "{}\n[defaults]\ntrust_anchors = [\"system\"]\n",
+        manifest(&format!("spiffe = {{ id = \"{ID}\" }}"))
+    );
+    let m = Manifest::parse(&src, None).unwrap().manifest;
+    assert!(m.domains[0].trust_anchors.is_empty());
+    let anchors = World::new().anchors(&m);
+    assert!(!anchors.rule(0).unwrap().system);
     // Exactly one matcher.
     let e = errors(&manifest(&format!(
         "spiffe = {{ id = \"{ID}\", member_of = \"{TD}\" }}"
