@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Run the criterion benches, print the ratio table and write it into docs/performance.md.
 
-Usage: python3 scripts/bench-report.py [--no-run] [--quick] [--jvm] [--no-write]
+Usage: python3 scripts/bench-report.py [--no-run] [--quick] [--jvm] [--no-write] [--bench NAME ...]
 
 Reads criterion's `target/criterion/<group>/<function>/new/estimates.json` (median point
 estimates), prints each target ratio against its floor or peer measured in the same run, the
@@ -11,6 +11,9 @@ Exit status 1 when a target is missed (a report, not a test: `cargo test` has no
 Unless --no-write, the table also replaces the generated section of docs/performance.md (between
 the `bench-report:begin` and `bench-report:end` markers, dated, with the command line), so the
 measurements have one home; every hand-written section of that document is left as it is.
+
+`--bench NAME` (repeatable) runs and reports only those criterion benches of core/pinset: no
+peers, no JVM, no library size; the generated section then says which benches it holds.
 """
 import argparse
 import datetime
@@ -29,18 +32,23 @@ BEGIN_MARK = "<!-- bench-report:begin"
 BEGIN = BEGIN_MARK + " (written by scripts/bench-report.py; edits between the markers are lost) -->"
 END = "<!-- bench-report:end -->"
 
-# (name, numerator id, denominator id or None, limit, unit of limit)
+# (bench, name, numerator id, denominator id, limit of the ratio or None)
 TARGETS = [
-    ("evaluate hit / floor", "evaluate/chain3_hit", "floor/sha256_spki_x3", 1.5),
-    ("evaluate miss / floor", "evaluate/chain3_miss", "floor/sha256_spki_x3", None),
-    ("evaluate hit, pin cache warm / floor", "evaluate/chain3_hit_cached", "floor/sha256_spki_x3", None),
-    ("evaluate hit, pin cache cold / floor", "evaluate/chain3_hit_cache_cold", "floor/sha256_spki_x3", None),
-    ("handshake pinned / unpinned", "handshake/pinned", "handshake/unpinned", 1.05),
-    ("sign ed25519 B.2.6 / floor", "sign/ed25519_b26", "floor/ed25519_sign_b26", 1.15),
-    ("verify ed25519 B.2.6 / floor", "verify/ed25519_b26", "floor/ed25519_verify_b26", 1.15),
+    ("evaluate", "evaluate hit / floor", "evaluate/chain3_hit", "floor/sha256_spki_x3", 1.5),
+    ("evaluate", "evaluate miss / floor", "evaluate/chain3_miss", "floor/sha256_spki_x3", None),
+    ("evaluate", "evaluate hit, pin cache warm / floor", "evaluate/chain3_hit_cached", "floor/sha256_spki_x3", None),
+    ("evaluate", "evaluate hit, pin cache cold / floor", "evaluate/chain3_hit_cache_cold", "floor/sha256_spki_x3", None),
+    ("handshake", "handshake pinned / unpinned", "handshake/pinned", "handshake/unpinned", 1.05),
+    ("sign", "sign ed25519 B.2.6 / floor", "sign/ed25519_b26", "floor/ed25519_sign_b26", 1.15),
+    ("sign", "verify ed25519 B.2.6 / floor", "verify/ed25519_b26", "floor/ed25519_verify_b26", 1.15),
+    # One TUF refresh cycle against the signature verifications that same cycle must do.
+    ("update", "TUF cycle, nothing new (timestamp only) / its signature floor", "update/no_change",
+     "floor/update_sigs/no_change", 1.5),
+    ("update", "TUF cycle, new manifest accepted / its signature floor", "update/new_manifest",
+     "floor/update_sigs/new_manifest", 1.5),
 ]
-ABSOLUTE = [("manifest/parse_500_domains", 5e6)]  # ns
-BENCHES = ["evaluate", "handshake", "sign"]
+ABSOLUTE = [("evaluate", "manifest/parse_500_domains", 5e6)]  # ns
+BENCHES = ["evaluate", "handshake", "sign", "update"]
 SIZE_BUDGET = int(1.5 * 1024 * 1024)
 
 
@@ -87,7 +95,11 @@ def main():
     ap.add_argument("--quick", action="store_true", help="shorter measurement (noisier)")
     ap.add_argument("--jvm", action="store_true", help="also run the JMH comparison (scripts/jvm-bench.sh)")
     ap.add_argument("--no-write", action="store_true", help="only print; leave docs/performance.md alone")
+    ap.add_argument("--bench", action="append", choices=BENCHES, metavar="NAME",
+                    help=f"only this criterion bench (repeatable; one of {', '.join(BENCHES)}): no peers, JVM or size")
     args = ap.parse_args()
+    subset = args.bench is not None
+    benches = args.bench or BENCHES
     extra = ["--warm-up-time", "1", "--measurement-time", "3"] if args.quick else []
     # Benches at a higher priority where allowed (root in CI/VMs): less scheduler noise.
     try:
@@ -95,7 +107,7 @@ def main():
     except OSError:
         pass
     if not args.no_run:
-        for b in BENCHES:
+        for b in benches:
             if (ROOT / "core" / "pinset" / "benches" / f"{b}.rs").exists():
                 subprocess.run(["cargo", "bench", "-p", "pinset", "--bench", b, "--", *extra], cwd=ROOT, check=True)
     ok = True
@@ -103,7 +115,9 @@ def main():
     print()
     print("| ratio | numerator | denominator | ratio | target |")
     print("|---|---|---|---|---|")
-    for name, num, den, limit in TARGETS:
+    for bench, name, num, den, limit in TARGETS:
+        if bench not in benches:
+            continue
         n, d = median_ns(num), median_ns(den)
         ratio = n / d if n and d else None
         verdict = ""
@@ -113,11 +127,15 @@ def main():
             verdict = f"≤ {limit} {'✔' if good else '✘'}"
         r = f"{ratio:.2f}×" if ratio else "n/a"
         print(f"| {name} | `{num}` {fmt_ns(n)} | `{den}` {fmt_ns(d)} | {r} | {verdict} |")
-    for bench_id, limit in ABSOLUTE:
+    for bench, bench_id, limit in ABSOLUTE:
+        if bench not in benches:
+            continue
         v = median_ns(bench_id)
         good = v is not None and v <= limit
         ok &= good
         print(f"| {bench_id} | {fmt_ns(v)} | | | < {fmt_ns(limit)} {'✔' if good else '✘'} |")
+    if subset:
+        return 0 if ok else 1
     vectors = ROOT / "core" / "pinset" / "tests" / "data" / "rfc9421"
     py = subprocess.run([sys.executable, str(ROOT / "tests/interop/bench_sign.py"), str(vectors)], capture_output=True, text=True)
     pinset_sign = median_ns("sign/ed25519_b26")
@@ -184,6 +202,9 @@ def generated_section(report, argv, rc, today):
     verdict = "every target met" if rc == 0 else "**a target was missed** (exit status 1)"
     source = ("medians as earlier runs left them in target/criterion (--no-run)" if "--no-run" in argv
               else "medians of this run; a ratio's two numbers come from the same run")
+    if any(a.startswith("--bench") for a in argv):
+        source += ("; only the benches named by --bench were run and reported (no peers, JVM rows or"
+                   " library size: the last full run's numbers are in the dated sections below)")
     return "\n".join([
         BEGIN,
         f"## Benchmark report ({today}, generated)",

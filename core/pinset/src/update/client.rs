@@ -1,5 +1,6 @@
 //! The refresh cycle: TUF's detailed client workflow, then the manifest rules and the serial.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use super::metadata::{
@@ -400,13 +401,18 @@ impl<S: Store> Updater<S> {
         // Same root: as verified at load. New root: re-verified (a piece that no longer
         // verifies is dropped), and §5.3.11 fast-forward recovery drops timestamp and snapshot
         // when either role's keys changed.
-        let mut old = self.trusted.clone().unwrap_or(Trusted {
-            root: root.clone(),
-            timestamp: None,
-            snapshot: None,
-            targets: None,
-        });
+        // Borrowed unless the root changed: a cycle under the same root copies only what it keeps.
+        let mut old = match &self.trusted {
+            Some(t) => Cow::Borrowed(t),
+            None => Cow::Owned(Trusted {
+                root: root.clone(),
+                timestamp: None,
+                snapshot: None,
+                targets: None,
+            }),
+        };
         if old.root.0 != root.0 {
+            let old = old.to_mut();
             if old.root.1.role_changed(&root.1, Role::Timestamp)
                 || old.root.1.role_changed(&root.1, Role::Snapshot)
             {
@@ -414,13 +420,13 @@ impl<S: Store> Updater<S> {
                 old.snapshot = None;
             }
             let r = &root.1;
-            old.timestamp = old.timestamp.filter(|(t, _)| {
+            old.timestamp = old.timestamp.take().filter(|(t, _)| {
                 verified(r, Role::Timestamp, t.as_bytes(), Timestamp::from_signed).is_ok()
             });
-            old.snapshot = old.snapshot.filter(|(t, _)| {
+            old.snapshot = old.snapshot.take().filter(|(t, _)| {
                 verified(r, Role::Snapshot, t.as_bytes(), Snapshot::from_signed).is_ok()
             });
-            old.targets = old.targets.filter(|(t, _)| {
+            old.targets = old.targets.take().filter(|(t, _)| {
                 verified(r, Role::Targets, t.as_bytes(), Targets::from_signed).is_ok()
             });
         }

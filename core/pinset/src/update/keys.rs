@@ -94,7 +94,13 @@ pub fn hex_decode(s: &str) -> Option<Vec<u8>> {
 
 /// Lowercase hex.
 pub fn hex_encode(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(b.len() * 2);
+    for &x in b {
+        s.push(char::from(DIGITS[usize::from(x >> 4)]));
+        s.push(char::from(DIGITS[usize::from(x & 0x0f)]));
+    }
+    s
 }
 
 /// The subjectPublicKey bits of a PEM `PUBLIC KEY` whose algorithm is `alg` (and, for EC,

@@ -183,7 +183,17 @@ impl StoredState {
 
     /// Serializes the document.
     pub fn encode(&self) -> Vec<u8> {
-        serde_json::to_vec_pretty(self).unwrap_or_default()
+        // Sized for the strings plus their escapes, so the buffer is not regrown while writing.
+        let text = self.root.len()
+            + self.timestamp.len()
+            + self.snapshot.len()
+            + self.targets.len()
+            + self.manifest.len();
+        let mut out = Vec::with_capacity(text + text / 4 + 256);
+        match serde_json::to_writer_pretty(&mut out, self) {
+            Ok(()) => out,
+            Err(_) => Vec::new(),
+        }
     }
 
     /// Reads a document; any other format version is an error.
