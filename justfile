@@ -59,7 +59,7 @@ oracle-nsc:
 # The Maven-driven lanes (the Python, Go, python-tuf, go-spiffe, sigstore ones are in rust-test).
 oracles: okhttp-generated oracle-okhttp oracle-nsc
 
-# Every benchmark; writes the table into docs/performance.md. ARGS e.g. --jvm, --quick, --no-write.
+# Every benchmark; writes the table into docs/performance.md. ARGS e.g. --jvm, --quick, --no-write, --bench update.
 bench *ARGS:
     python3 scripts/bench-report.py {{ARGS}}
 
