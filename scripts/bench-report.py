@@ -111,7 +111,7 @@ def main():
             if (ROOT / "core" / "pinset" / "benches" / f"{b}.rs").exists():
                 subprocess.run(["cargo", "bench", "-p", "pinset", "--bench", b, "--", *extra], cwd=ROOT, check=True)
     ok = True
-    print(f"CPU: {cpu_model()} ({os.cpu_count()} cores)")
+    print(f"CPU: {cpu_model()} ({os.cpu_count()} cores); load average {os.getloadavg()[0]:.1f} when this report was written")
     print()
     print("| ratio | numerator | denominator | ratio | target |")
     print("|---|---|---|---|---|")
@@ -203,8 +203,8 @@ def generated_section(report, argv, rc, today):
     source = ("medians as earlier runs left them in target/criterion (--no-run)" if "--no-run" in argv
               else "medians of this run; a ratio's two numbers come from the same run")
     if any(a.startswith("--bench") for a in argv):
-        source += ("; only the benches named by --bench were run and reported (no peers, JVM rows or"
-                   " library size: the last full run's numbers are in the dated sections below)")
+        source += ("; only the benches named by --bench are reported (no peers, JVM rows or library"
+                   " size: the last full run's numbers are in the dated sections below)")
     return "\n".join([
         BEGIN,
         f"## Benchmark report ({today}, generated)",
