@@ -183,7 +183,7 @@ impl StoredState {
 
     /// Serializes the document.
     pub fn encode(&self) -> Vec<u8> {
-        // Sized for the strings plus their escapes, so the buffer is not regrown while writing.
+        // Sized for the strings plus a margin for their escapes, so the buffer is rarely regrown.
         let text = self.root.len()
             + self.timestamp.len()
             + self.snapshot.len()
