@@ -319,7 +319,8 @@ fn anchor_files_must_be_bounded_regular_files() {
 
 #[test]
 fn verify_pinned_refuses_a_store_without_the_rules_anchors() {
-    use pinset::chain::{ChainError, Roots, TrustStore, verify_pinned};
+    use pinset::chain::{ChainError, TrustStore, verify_pinned};
+    use pinset::roots::Roots;
     let w = World::new();
     let policy = w.policy(&corp_rule(&w, "[\"corp.pem\"]"));
     let leaf = w.corp_int.leaf(&["build.corp.example"]);

@@ -1,10 +1,11 @@
-//! The bypass catalogue (`shared/reference/pinning-semantics.md` section 4 plus RFC 9421
-//! attacks): one test per attack, named after it. Each fails if the bypass works.
+//! The bypass catalogue (the known pinning bypasses plus RFC 9421 attacks, listed in
+//! docs/security-model.md): one test per attack, named after it. Each fails if the bypass works.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 use std::sync::Arc;
 
-use pinset::chain::{Roots, TrustStore, verify_pinned};
+use pinset::chain::{TrustStore, verify_pinned};
+use pinset::roots::Roots;
 use pinset::signing::verify::{KeyEntry, verify};
 use pinset::signing::{
     self, Algorithm, Component, DigestAlg, HttpMessage, KeySigner, MemoryNonceStore, ParamValue,

@@ -12,34 +12,18 @@ use std::cell::RefCell;
 use rustls_pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
 use webpki::{EndEntityCert, KeyUsage, VerifiedPath};
 
-use crate::certificate::spki_of_certificate;
+use crate::certificate::{sequence_header, spki_of_certificate};
 use crate::host::{self, HostError};
 use crate::pin::Pin;
 use crate::policy::{Decision, Policy};
+use crate::roots::{BadRoot, Roots};
 use crate::trust::ManifestAnchors;
 
 /// Hashes a trust anchor's SPKI, which webpki keeps without its outer `SEQUENCE` header.
 pub fn anchor_pin(anchor: &TrustAnchor<'_>) -> Pin {
     let contents: &[u8] = anchor.subject_public_key_info.as_ref();
     let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-    let len = contents.len();
-    let mut header = [0x30u8, 0, 0, 0, 0];
-    let header_len = if len < 0x80 {
-        header[1] = len as u8;
-        2
-    } else if len <= 0xff {
-        header[1] = 0x81;
-        header[2] = len as u8;
-        3
-    } else if len <= 0xffff {
-        header[1] = 0x82;
-        header[2..4].copy_from_slice(&(len as u16).to_be_bytes());
-        4
-    } else {
-        header[1] = 0x83;
-        header[2..5].copy_from_slice(&(len as u32).to_be_bytes()[1..]);
-        5
-    };
+    let (header, header_len) = sequence_header(contents.len());
     ctx.update(&header[..header_len]);
     ctx.update(contents);
     let mut out = [0u8; 32];
@@ -56,73 +40,6 @@ pub fn verified_path_pins<'a>(path: &'a VerifiedPath<'a>) -> impl Iterator<Item 
         // could not match a pin anyway (fail closed).
         .filter_map(|der| spki_of_certificate(&der).ok().map(Pin::of_spki))
         .chain(std::iter::once_with(|| anchor_pin(path.anchor())))
-}
-
-/// Trusted roots, kept both as certificates (for display and reports) and as webpki anchors.
-#[derive(Debug, Clone, Default)]
-pub struct Roots {
-    certs: Vec<CertificateDer<'static>>,
-    anchors: Vec<TrustAnchor<'static>>,
-}
-
-impl Roots {
-    /// Builds roots from CA certificates.
-    pub fn new(certs: Vec<CertificateDer<'static>>) -> Result<Self, ChainError> {
-        let anchors = certs
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                webpki::anchor_from_trusted_cert(c)
-                    .map(|a| a.to_owned())
-                    .map_err(|e| ChainError::BadRoot {
-                        index: i + 1,
-                        reason: format!("{e:?}"),
-                    })
-            })
-            .collect::<Result<_, _>>()?;
-        Ok(Self { certs, anchors })
-    }
-
-    /// Adds roots, skipping any that webpki cannot use as an anchor; returns how many were skipped.
-    /// (System stores routinely contain a few unparseable legacy roots.)
-    pub fn extend_lenient(
-        &mut self,
-        certs: impl IntoIterator<Item = CertificateDer<'static>>,
-    ) -> usize {
-        let mut skipped = 0;
-        for c in certs {
-            match webpki::anchor_from_trusted_cert(&c) {
-                Ok(a) => {
-                    self.anchors.push(a.to_owned());
-                    self.certs.push(c);
-                }
-                Err(_) => skipped += 1,
-            }
-        }
-        skipped
-    }
-
-    /// The webpki trust anchors.
-    pub fn anchors(&self) -> &[TrustAnchor<'static>] {
-        &self.anchors
-    }
-
-    /// The root certificates.
-    pub fn certificates(&self) -> &[CertificateDer<'static>] {
-        &self.certs
-    }
-
-    /// True when there are no roots.
-    pub fn is_empty(&self) -> bool {
-        self.anchors.is_empty()
-    }
-
-    fn cert_for_anchor(&self, anchor: &TrustAnchor<'_>) -> Option<&CertificateDer<'static>> {
-        self.anchors
-            .iter()
-            .position(|a| std::ptr::eq(a, anchor))
-            .and_then(|i| self.certs.get(i))
-    }
 }
 
 /// The roots each host validates against: the defaults, and for every rule with its own
@@ -146,8 +63,7 @@ impl TrustStore {
                     let own = Roots::new(rule.certificates().cloned().collect())?;
                     Some(if rule.system {
                         let mut both = defaults.clone();
-                        both.certs.extend(own.certs);
-                        both.anchors.extend(own.anchors);
+                        both.extend(own);
                         both
                     } else {
                         own
@@ -239,6 +155,15 @@ pub enum ChainError {
     Spiffe(Box<crate::spiffe::SpiffeError>),
 }
 
+impl From<BadRoot> for ChainError {
+    fn from(e: BadRoot) -> Self {
+        Self::BadRoot {
+            index: e.index,
+            reason: e.reason,
+        }
+    }
+}
+
 /// A validated path and the pin decision taken on it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckedPath {
@@ -290,15 +215,7 @@ pub fn verify_pinned(
         }
     }
     let (leaf, intermediates) = presented.split_first().ok_or(ChainError::Empty)?;
-    let ee =
-        EndEntityCert::try_from(leaf).map_err(|e| ChainError::BadEndEntity(format!("{e:?}")))?;
-    let server_name = ServerName::try_from(canonical.as_ref())
-        .map_err(|_| ChainError::Host(HostError::Invalid(canonical.to_string())))?;
-    ee.verify_is_valid_for_subject_name(&server_name)
-        .map_err(|reason| ChainError::WrongHost {
-            host: canonical.to_string(),
-            reason,
-        })?;
+    let ee = end_entity_for_host(leaf, &canonical)?;
 
     let now_secs = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
     let accepted: RefCell<Option<Decision>> = RefCell::new(None);
@@ -314,7 +231,7 @@ pub fn verify_pinned(
         let mut v = violation.borrow_mut();
         if v.is_none() {
             *v = Some(CheckedPath {
-                path: path_certificates(path, roots),
+                path: roots.path_certificates(path),
                 decision,
                 spiffe_id: None,
             });
@@ -335,7 +252,7 @@ pub fn verify_pinned(
         Ok(path) => {
             let decision = accepted.borrow().unwrap_or(Decision::NotPinned);
             Ok(CheckedPath {
-                path: path_certificates(&path, roots),
+                path: roots.path_certificates(&path),
                 decision,
                 spiffe_id: None,
             })
@@ -345,6 +262,23 @@ pub fn verify_pinned(
             None => Err(ChainError::NotTrusted(e)),
         },
     }
+}
+
+/// The leaf as webpki's end-entity certificate, checked to be valid for `canonical` (the host).
+fn end_entity_for_host<'a>(
+    leaf: &'a CertificateDer<'a>,
+    canonical: &str,
+) -> Result<EndEntityCert<'a>, ChainError> {
+    let ee =
+        EndEntityCert::try_from(leaf).map_err(|e| ChainError::BadEndEntity(format!("{e:?}")))?;
+    let server_name = ServerName::try_from(canonical)
+        .map_err(|_| ChainError::Host(HostError::Invalid(canonical.to_owned())))?;
+    ee.verify_is_valid_for_subject_name(&server_name)
+        .map_err(|reason| ChainError::WrongHost {
+            host: canonical.to_owned(),
+            reason,
+        })?;
+    Ok(ee)
 }
 
 /// A spiffe rule (`spiffe::verify_svid_with_roots`): the presented ID's trust domain must be the
@@ -363,15 +297,7 @@ fn verify_spiffe(
     use crate::spiffe::{SpiffeError, SvidUsage, verify_svid_with_roots};
     let leaf = presented.first().ok_or(ChainError::Empty)?;
     if spiffe.dns {
-        let ee = EndEntityCert::try_from(leaf)
-            .map_err(|e| ChainError::BadEndEntity(format!("{e:?}")))?;
-        let server_name = ServerName::try_from(canonical)
-            .map_err(|_| ChainError::Host(HostError::Invalid(canonical.to_owned())))?;
-        ee.verify_is_valid_for_subject_name(&server_name)
-            .map_err(|reason| ChainError::WrongHost {
-                host: canonical.to_owned(),
-                reason,
-            })?;
+        end_entity_for_host(leaf, canonical)?;
     }
     let now_secs = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
     let accepted: RefCell<Option<Decision>> = RefCell::new(None);
@@ -386,7 +312,7 @@ fn verify_spiffe(
         }
         violation
             .borrow_mut()
-            .get_or_insert_with(|| (path_certificates(path, roots), decision));
+            .get_or_insert_with(|| (roots.path_certificates(path), decision));
         false
     };
     let matcher_td = spiffe.matcher.trust_domain();
@@ -432,16 +358,4 @@ fn verify_spiffe(
     Err(ChainError::Spiffe(Box::new(
         crate::spiffe::SpiffeError::Unsupported,
     )))
-}
-
-fn path_certificates(path: &VerifiedPath<'_>, roots: &Roots) -> Vec<CertificateDer<'static>> {
-    let mut out = vec![path.end_entity().der().into_owned()];
-    out.extend(
-        path.intermediate_certificates()
-            .map(|c| c.der().into_owned()),
-    );
-    if let Some(root) = roots.cert_for_anchor(path.anchor()) {
-        out.push(root.clone());
-    }
-    out
 }

@@ -4,7 +4,8 @@
 //! certificate path only, plus RFC 9421 HTTP Message Signatures for requests.
 //!
 //! This crate is the pure Rust core: no FFI types. The UniFFI adapter (`pinset-ffi`: type and
-//! error conversion, the report sink, the JVM fast path) and the `pinset` CLI (`pinset-cli`:
+//! error conversion, the report sink, the updater's foreign transport and store, the JVM fast
+//! path) and the `pinset` CLI (`pinset-cli`:
 //! arguments, files, output) are built on it; the decisions they expose are made here.
 //!
 //! Features: `tls` (the rustls verifier and webpki path validation), `spiffe`, `attest`,
@@ -23,7 +24,8 @@
 //! | `chain` | path validation with webpki against the host's rule's roots, pins on the verified path (feature `tls` or `spiffe`) |
 //! | `generate` | Android NSC, OkHttp `CertificatePinner`, iOS ATS from one manifest, with weaknesses stated (feature `generate`) |
 //! | `import` | NSC XML (validated with Android's rules) and OkHttp pin lists into a manifest (feature `generate`) |
-//! | [`report`] | RFC 7469-style violation reports |
+//! | [`report`] | RFC 7469-style violation and expiry reports, the one reporting throttle, the upload to `report_uris` (feature `tls`) |
+//! | `roots` | trusted roots as webpki trust anchors, for `chain` and SPIFFE bundles (feature `tls` or `spiffe`) |
 //! | [`signing`] | RFC 9421 HTTP Message Signatures, RFC 9530 Content-Digest, foreign signers |
 //! | [`spiffe`] | SPIFFE IDs and matchers; bundles and X.509-SVID verification (feature `spiffe`) |
 //! | [`update`] | signed pin-set updates: a TUF 1.0 client (and repository signer) for the manifest |
@@ -34,6 +36,7 @@ pub mod attest;
 pub mod certificate;
 #[cfg(any(feature = "tls", feature = "spiffe"))]
 pub mod chain;
+mod file;
 #[doc(hidden)]
 pub mod fuzzing;
 #[cfg(feature = "generate")]
@@ -45,6 +48,8 @@ pub mod manifest;
 pub mod pin;
 pub mod policy;
 pub mod report;
+#[cfg(any(feature = "tls", feature = "spiffe"))]
+pub mod roots;
 pub mod signing;
 pub mod spiffe;
 pub mod trust;

@@ -21,16 +21,13 @@
 //! anchors can also be set from elsewhere ([`ManifestAnchors::set_rule`], e.g. a trust bundle).
 
 use std::collections::HashMap;
-use std::io::Read as _;
 use std::path::Path;
 
 use rustls_pki_types::CertificateDer;
 
 use crate::certificate::{self, CertError};
-use crate::manifest::{Manifest, TrustAnchor};
-
-/// Largest trust-anchor file accepted (1 MiB: several times a whole public CA bundle).
-pub const MAX_ANCHOR_FILE_BYTES: u64 = 1 << 20;
+use crate::file::ReadError;
+use crate::manifest::{MAX_ANCHOR_FILE_BYTES, Manifest, TrustAnchor};
 
 /// Why a rule's trust anchors could not be resolved.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -103,56 +100,20 @@ impl AnchorSource for SuppliedAnchors {
     }
 }
 
-/// Reads one anchor file: refuses anything but a regular file before opening it (a FIFO would
-/// block the open, a device never ends), checks the opened handle again, and reads at most
-/// [`MAX_ANCHOR_FILE_BYTES`].
+/// Reads one anchor file: a regular file of at most [`MAX_ANCHOR_FILE_BYTES`], refused before
+/// it is opened when it is anything else (a FIFO would block the open, a device never ends).
 pub fn read_anchor_file(path: &Path) -> Result<Vec<u8>, AnchorProblem> {
-    let kind = |m: &std::fs::Metadata| -> Result<(), AnchorProblem> {
-        if m.is_file() {
-            Ok(())
-        } else {
-            Err(AnchorProblem::NotRegularFile(describe_type(m)))
-        }
-    };
-    kind(&std::fs::metadata(path).map_err(|e| AnchorProblem::Io(e.to_string()))?)?;
-    let file = std::fs::File::open(path).map_err(|e| AnchorProblem::Io(e.to_string()))?;
-    kind(
-        &file
-            .metadata()
-            .map_err(|e| AnchorProblem::Io(e.to_string()))?,
-    )?;
-    let mut buf = Vec::new();
-    file.take(MAX_ANCHOR_FILE_BYTES + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| AnchorProblem::Io(e.to_string()))?;
-    if buf.len() as u64 > MAX_ANCHOR_FILE_BYTES {
-        return Err(AnchorProblem::TooLarge);
-    }
-    Ok(buf)
+    crate::file::read_regular_file(path, MAX_ANCHOR_FILE_BYTES).map_err(AnchorProblem::from)
 }
 
-fn describe_type(m: &std::fs::Metadata) -> String {
-    let t = m.file_type();
-    if t.is_dir() {
-        return "a directory".into();
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt as _;
-        if t.is_fifo() {
-            return "a FIFO".into();
-        }
-        if t.is_char_device() {
-            return "a character device".into();
-        }
-        if t.is_block_device() {
-            return "a block device".into();
-        }
-        if t.is_socket() {
-            return "a socket".into();
+impl From<ReadError> for AnchorProblem {
+    fn from(e: ReadError) -> Self {
+        match e {
+            ReadError::NotRegularFile(kind) => Self::NotRegularFile(kind),
+            ReadError::TooLarge(_) => Self::TooLarge,
+            ReadError::Io(reason) => Self::Io(reason),
         }
     }
-    "not a file".into()
 }
 
 /// A spiffe rule's anchors: the X.509 authorities of its trust domain's bundle (none when the

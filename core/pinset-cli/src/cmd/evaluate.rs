@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use pinset::chain::{self, Roots, TrustStore};
+use pinset::chain::{self, TrustStore};
+use pinset::roots::Roots;
 use pinset::trust::{AnchorFiles, ManifestAnchors};
 use pinset::{Date, Manifest, Policy};
 use rustls_pki_types::UnixTime;

@@ -16,6 +16,31 @@ pub(crate) mod tag {
     pub(crate) const EXTENSIONS: u8 = 0xA3;
 }
 
+/// The DER header of a `SEQUENCE` whose contents are `len` bytes: the buffer and how many of its
+/// bytes are the header. For contents of at most 2^24 - 1 bytes (a certificate file is limited
+/// to 16 MiB, see [`super::MAX_INPUT_BYTES`]).
+#[cfg(any(feature = "tls", feature = "spiffe"))]
+pub(crate) fn sequence_header(len: usize) -> ([u8; 5], usize) {
+    let mut header = [tag::SEQUENCE, 0, 0, 0, 0];
+    let header_len = if len < 0x80 {
+        header[1] = len as u8;
+        2
+    } else if len <= 0xff {
+        header[1] = 0x81;
+        header[2] = len as u8;
+        3
+    } else if len <= 0xffff {
+        header[1] = 0x82;
+        header[2..4].copy_from_slice(&(len as u16).to_be_bytes());
+        4
+    } else {
+        header[1] = 0x83;
+        header[2..5].copy_from_slice(&(len as u32).to_be_bytes()[1..]);
+        5
+    };
+    (header, header_len)
+}
+
 /// A DER certificate whose `SubjectPublicKeyInfo` could not be located.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("malformed certificate DER at byte {offset}: {reason}")]

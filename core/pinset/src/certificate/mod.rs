@@ -17,6 +17,8 @@ mod name;
 mod pem;
 mod x509;
 
+#[cfg(any(feature = "tls", feature = "spiffe"))]
+pub(crate) use der::sequence_header;
 #[cfg(any(feature = "spiffe", feature = "attest"))]
 pub(crate) use der::tlv;
 pub use der::{CertDerError, spki_of_certificate, split_first_certificate};

@@ -103,23 +103,12 @@ impl Attestation {
 }
 
 fn read_bounded(path: &Path) -> Result<Vec<u8>, String> {
-    use std::io::Read as _;
-    let meta =
-        std::fs::metadata(path).map_err(|e| format!("cannot read '{}': {e}", path.display()))?;
-    if !meta.is_file() {
-        return Err(format!("'{}' is not a regular file", path.display()));
-    }
-    let mut buf = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_TRUST_FILE_BYTES + 1).read_to_end(&mut buf))
-        .map_err(|e| format!("cannot read '{}': {e}", path.display()))?;
-    if buf.len() as u64 > MAX_TRUST_FILE_BYTES {
-        return Err(format!(
-            "'{}' is larger than {MAX_TRUST_FILE_BYTES} bytes",
-            path.display()
-        ));
-    }
-    Ok(buf)
+    use crate::file::{ReadError, read_regular_file};
+    read_regular_file(path, MAX_TRUST_FILE_BYTES).map_err(|e| match e {
+        ReadError::NotRegularFile(_) => format!("'{}' is not a regular file", path.display()),
+        ReadError::TooLarge(max) => format!("'{}' is larger than {max} bytes", path.display()),
+        ReadError::Io(e) => format!("cannot read '{}': {e}", path.display()),
+    })
 }
 
 /// Validates the raw entries; every problem goes to `error(span, message)`.

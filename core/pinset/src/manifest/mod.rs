@@ -26,5 +26,10 @@ pub const MANIFEST_VERSION: i64 = 1;
 /// input).
 pub const MAX_MANIFEST_BYTES: u64 = 8 << 20;
 
+/// Largest trust-anchor file (`trust_anchors`, a `[[trust_domain]]` bundle) accepted, when the
+/// manifest is checked and when [`crate::trust`] loads the anchors (1 MiB: several times a
+/// whole public CA bundle).
+pub const MAX_ANCHOR_FILE_BYTES: u64 = 1 << 20;
+
 /// Warn when a pin-set expires within this many days.
 pub const EXPIRY_WARNING_DAYS: i64 = 30;

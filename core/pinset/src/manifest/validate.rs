@@ -10,9 +10,10 @@ use toml::Spanned;
 use super::raw::{self, RawDefaults, RawManifest, RawSpiffe, RawTrustDomain, Strings};
 use super::{
     Date, DebugOverrides, Diagnostic, DomainRule, EXPIRY_WARNING_DAYS, Loaded, MANIFEST_VERSION,
-    MAX_MANIFEST_BYTES, Manifest, ManifestError, Severity, SpiffeRule, TrustAnchor,
-    TrustDomainConfig,
+    MAX_ANCHOR_FILE_BYTES, MAX_MANIFEST_BYTES, Manifest, ManifestError, Severity, SpiffeRule,
+    TrustAnchor, TrustDomainConfig,
 };
+use crate::file::{ReadError, read_regular_file};
 use crate::host::{self, HostError};
 use crate::pin::Pin;
 use crate::spiffe::{IdMatcher, TrustDomain};
@@ -445,7 +446,7 @@ fn trust_domains(cx: &mut Ctx<'_>, raw: &[RawTrustDomain]) -> Vec<TrustDomainCon
 
 #[cfg(feature = "spiffe")]
 fn check_bundle_file(name: &TrustDomain, path: &Path) -> Result<(), String> {
-    let bytes = crate::trust::read_anchor_file(path).map_err(|e| e.to_string())?;
+    let bytes = read_regular_file(path, MAX_ANCHOR_FILE_BYTES).map_err(|e| e.to_string())?;
     crate::spiffe::Bundle::parse(name.clone(), &bytes)
         .map(|_| ())
         .map_err(|e| e.to_string())
@@ -453,7 +454,7 @@ fn check_bundle_file(name: &TrustDomain, path: &Path) -> Result<(), String> {
 
 #[cfg(not(feature = "spiffe"))]
 fn check_bundle_file(_name: &TrustDomain, path: &Path) -> Result<(), String> {
-    crate::trust::read_anchor_file(path)
+    read_regular_file(path, MAX_ANCHOR_FILE_BYTES)
         .map(|_| ())
         .map_err(|e| e.to_string())
 }
@@ -642,7 +643,7 @@ fn trust_anchors(cx: &mut Ctx<'_>, anchors: &Strings, debug: bool) -> Vec<TrustA
                 let resolved = cx.base_dir.map(|b| b.join(path));
                 if let Some(r) = &resolved {
                     // Bounded, regular files only: a FIFO or device never hangs the check.
-                    match crate::trust::read_anchor_file(r) {
+                    match read_regular_file(r, MAX_ANCHOR_FILE_BYTES) {
                         Ok(bytes) => match crate::certificate::parse_certificates(&bytes) {
                             Ok(certs) if !certs.is_empty() => {}
                             Ok(_) => cx.error(
@@ -653,7 +654,7 @@ fn trust_anchors(cx: &mut Ctx<'_>, anchors: &Strings, debug: bool) -> Vec<TrustA
                                 cx.error(a.span(), format!("trust anchor file '{path}': {e}"))
                             }
                         },
-                        Err(crate::trust::AnchorProblem::Io(e)) => cx.error(
+                        Err(ReadError::Io(e)) => cx.error(
                             a.span(),
                             format!("cannot read trust anchor file '{path}': {e}"),
                         ),

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::{BundleRule, SpiffeError, TrustDomain};
 use crate::certificate;
 use crate::certificate::{spki_of_certificate, tlv};
-use crate::chain::{self, Roots};
+use crate::roots::{BadRoot, Roots};
 
 /// Largest bundle document accepted (4 MiB; a bundle with a few CAs is a few KiB).
 pub const MAX_BUNDLE_BYTES: usize = 4 << 20;
@@ -206,15 +206,9 @@ impl Bundle {
 }
 
 fn roots(certs: Vec<CertificateDer<'static>>) -> Result<Roots, BundleRule> {
-    Roots::new(certs).map_err(|e| match e {
-        chain::ChainError::BadRoot { index, reason } => BundleRule::Certificate {
-            at: format!("certificate #{index}"),
-            reason: format!("cannot be used as a trust anchor: {reason}"),
-        },
-        other => BundleRule::Certificate {
-            at: "certificate".into(),
-            reason: other.to_string(),
-        },
+    Roots::new(certs).map_err(|BadRoot { index, reason }| BundleRule::Certificate {
+        at: format!("certificate #{index}"),
+        reason: format!("cannot be used as a trust anchor: {reason}"),
     })
 }
 

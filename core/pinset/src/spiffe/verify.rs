@@ -8,7 +8,7 @@ use rustls_pki_types::{CertificateDer, UnixTime};
 use webpki::{EndEntityCert, KeyUsage, VerifiedPath};
 
 use super::{BundleSet, IdMatcher, SpiffeError, SpiffeId, check_leaf_rules, leaf_spiffe_id};
-use crate::chain::Roots;
+use crate::roots::Roots;
 
 /// Which side presents the SVID: it decides the extended key usage webpki requires when the
 /// leaf has an EKU extension (`X509-SVID.md` §4.4 asks for both on every leaf).
@@ -106,7 +106,7 @@ pub fn verify_svid_with_roots<'r>(
         Some(&hook),
     );
     let path = match result {
-        Ok(path) => Some(path_certificates(&path, roots)),
+        Ok(path) => Some(roots.path_certificates(&path)),
         Err(_) if path_validated.get() => None,
         Err(webpki::Error::NameConstraintViolation) => {
             return Err(SpiffeError::NameConstraints { id: id.to_string() });
@@ -129,20 +129,4 @@ pub fn verify_svid_with_roots<'r>(
         Some(path) => Ok(VerifiedSvid { id, path }),
         None => Err(SpiffeError::PathRefused { id: id.to_string() }),
     }
-}
-
-fn path_certificates(path: &VerifiedPath<'_>, roots: &Roots) -> Vec<CertificateDer<'static>> {
-    let mut out = vec![path.end_entity().der().into_owned()];
-    out.extend(
-        path.intermediate_certificates()
-            .map(|c| c.der().into_owned()),
-    );
-    let anchor = roots
-        .anchors()
-        .iter()
-        .position(|a| std::ptr::eq(a, path.anchor()));
-    if let Some(cert) = anchor.and_then(|i| roots.certificates().get(i)) {
-        out.push(cert.clone());
-    }
-    out
 }

@@ -11,9 +11,10 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use super::session::PinAwareSessionStore;
 use super::verify::{PinningVerifier, Validator};
 use crate::certificate;
-use crate::chain::{ChainError, Roots, TrustStore};
+use crate::chain::{ChainError, TrustStore};
 use crate::policy::Policy;
 use crate::report::{PinReporter, Throttle};
+use crate::roots::Roots;
 use crate::trust::{AnchorError, AnchorFiles, ManifestAnchors};
 
 /// What the defaults (`system`, and hosts whose rule has no `trust_anchors`) mean. A rule's own
@@ -183,7 +184,7 @@ impl PinningConfig {
         let (default, system_roots) = match self.mode {
             TrustMode::Platform => (platform(self.extra_roots.clone())?, Roots::default()),
             TrustMode::WebPkiSystem => {
-                let mut roots = Roots::new(self.extra_roots.clone())?;
+                let mut roots = Roots::new(self.extra_roots.clone()).map_err(ChainError::from)?;
                 let native = rustls_native_certs::load_native_certs();
                 roots.extend_lenient(native.certs);
                 if roots.is_empty() {
@@ -191,9 +192,10 @@ impl PinningConfig {
                 }
                 (Validator::WebPki, roots)
             }
-            TrustMode::WebPkiExtraOnly => {
-                (Validator::WebPki, Roots::new(self.extra_roots.clone())?)
-            }
+            TrustMode::WebPkiExtraOnly => (
+                Validator::WebPki,
+                Roots::new(self.extra_roots.clone()).map_err(ChainError::from)?,
+            ),
         };
         let store = TrustStore::new(system_roots, &anchors)?;
         let mut rules = Vec::with_capacity(anchors.len());
