@@ -1,5 +1,5 @@
 //! Entry points shared by the libFuzzer targets (`core/fuzz`) and the stable corpus replay
-//! test (`tests/corpus_replay.rs`). Each takes arbitrary bytes and must never panic; they
+//! test (`tests/corpus_replay.rs`, through [`replay_corpus`]). Each takes arbitrary bytes and must never panic; they
 //! also check a few invariants (round trips) with `assert!`, which is what a fuzzer reports.
 #![allow(clippy::panic, clippy::unwrap_used, missing_docs)]
 
@@ -232,6 +232,26 @@ pub fn attest_trusted_root(data: &[u8]) {
 
 /// A fuzz entry point.
 pub type Target = fn(&[u8]);
+
+/// Largest corpus file [`replay_corpus`] reads (a bound; corpus entries are small inputs).
+pub const MAX_CORPUS_FILE_BYTES: u64 = 1 << 20;
+
+/// Runs `target` on every file of a libFuzzer corpus directory, on the stable toolchain (the
+/// corpus replay tests of this crate and of `pinset-ffi`); returns how many files ran. An
+/// unreadable directory or file panics with its path.
+pub fn replay_corpus(dir: &std::path::Path, target: Target) -> usize {
+    let entries =
+        std::fs::read_dir(dir).unwrap_or_else(|e| panic!("corpus {}: {e}", dir.display()));
+    let mut n = 0;
+    for entry in entries {
+        let path = entry.unwrap_or_else(|e| panic!("{e}")).path();
+        let data = crate::file::read_regular_file(&path, MAX_CORPUS_FILE_BYTES)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        target(&data);
+        n += 1;
+    }
+    n
+}
 
 /// TUF metadata: strict JSON, every role's model, and the canonical form. A document that
 /// parses re-parses from its pretty form to the same tree and the same canonical bytes.
