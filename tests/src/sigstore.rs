@@ -756,6 +756,76 @@ pub struct Case {
     pub oracle: Oracle,
 }
 
+/// One input of the sigstore-python oracle (`tests/interop/sigstore_oracle.py`).
+pub struct OracleInput<'a> {
+    /// The artifact.
+    pub artifact: &'a [u8],
+    /// Bundle JSON.
+    pub bundle: &'a Value,
+    /// trusted_root.json, as bytes.
+    pub trusted_root: &'a [u8],
+    /// The exact SAN sigstore-python requires.
+    pub san: &'a str,
+    /// The exact OIDC issuer sigstore-python requires.
+    pub issuer: &'a str,
+    /// Also verify the embedded SCTs (real Fulcio certificates carry them; test-made ones do not).
+    pub sct: bool,
+}
+
+/// Runs sigstore-python offline on every input and returns its verdict for each, in order:
+/// `"accept"` or its reason to refuse (`None` where the input is `None`: not compared). Fails,
+/// never skips, without python3 or the package, and when a verdict is missing.
+pub fn sigstore_python(inputs: &[Option<OracleInput<'_>>]) -> Vec<Option<String>> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut listed = Vec::new();
+    for (i, input) in inputs.iter().enumerate() {
+        let Some(c) = input else { continue };
+        let d = dir.path().join(format!("case{i}"));
+        std::fs::create_dir(&d).unwrap();
+        crate::write(&d, "artifact", c.artifact);
+        crate::write(&d, "bundle.json", serde_json::to_vec(c.bundle).unwrap());
+        crate::write(&d, "trusted_root.json", c.trusted_root);
+        listed.push(
+            json!({"dir": format!("case{i}"), "san": c.san, "issuer": c.issuer, "sct": c.sct}),
+        );
+    }
+    crate::write(
+        dir.path(),
+        "cases.json",
+        serde_json::to_vec(&listed).unwrap(),
+    );
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("interop/sigstore_oracle.py");
+    let out = std::process::Command::new("python3")
+        .arg(script)
+        .arg(dir.path())
+        .output()
+        .unwrap_or_else(|e| panic!("python3 is required (.ci/run installs it): {e}"));
+    assert!(
+        out.status.success(),
+        "sigstore oracle failed (pip install -r tests/interop/requirements.txt):\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let verdicts: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        verdicts.as_object().map(serde_json::Map::len),
+        Some(listed.len()),
+        "one verdict per case: {verdicts}"
+    );
+    inputs
+        .iter()
+        .enumerate()
+        .map(|(i, input)| {
+            input.as_ref().map(|_| {
+                let v = &verdicts[format!("case{i}")];
+                v.as_str()
+                    .unwrap_or_else(|| panic!("case{i}: verdict {v}"))
+                    .to_owned()
+            })
+        })
+        .collect()
+}
+
 /// The artifact the fixtures sign: stands in for an MCP server binary.
 pub const ARTIFACT: &[u8] = b"#!/bin/sh\necho 'mcp-tools server v1.4.0'\n";
 

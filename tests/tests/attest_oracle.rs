@@ -5,16 +5,11 @@
 //! Python or the package is missing.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use std::path::Path;
-use std::process::Command;
-
 use pinset::attest::{
     Artifact, IdentityPolicy, Matcher, Policy, TrustedRoot, VerificationKey, verify_bundle,
 };
-use pinset_tests::sigstore::{self, Case, CasePolicy, Oracle};
-use pinset_tests::write;
+use pinset_tests::sigstore::{self, Case, CasePolicy, Oracle, OracleInput};
 use rustls_pki_types::UnixTime;
-use serde_json::{Value, json};
 
 fn pinset_accepts(c: &Case) -> bool {
     let root = TrustedRoot::from_json(&serde_json::to_vec(&c.root).unwrap()).unwrap();
@@ -47,46 +42,31 @@ fn pinset_accepts(c: &Case) -> bool {
 
 #[test]
 fn sigstore_python_agrees_on_every_case() {
-    let dir = tempfile::tempdir().unwrap();
     let cases = sigstore::cases();
-    let mut listed = Vec::new();
-    for (i, c) in cases.iter().enumerate() {
-        let (san, issuer) = match &c.oracle {
-            Oracle::Agrees(s, i) | Oracle::Differs(s, i, _) => (s, i),
-            Oracle::NotApplicable(_) => continue,
-        };
-        let d = dir.path().join(format!("case{i}"));
-        std::fs::create_dir(&d).unwrap();
-        write(&d, "artifact", &c.artifact);
-        write(&d, "bundle.json", serde_json::to_vec(&c.bundle).unwrap());
-        write(
-            &d,
-            "trusted_root.json",
-            serde_json::to_vec(&c.root).unwrap(),
-        );
-        listed.push(json!({"dir": format!("case{i}"), "san": san, "issuer": issuer}));
-    }
-    write(
-        dir.path(),
-        "cases.json",
-        serde_json::to_vec(&listed).unwrap(),
-    );
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("interop/sigstore_oracle.py");
-    let out = Command::new("python3")
-        .arg(script)
-        .arg(dir.path())
-        .output()
-        .unwrap_or_else(|e| panic!("python3 is required (.ci/run installs it): {e}"));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "sigstore oracle failed (pip install -r tests/interop/requirements.txt):\n{stderr}"
-    );
-    let verdicts: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let roots: Vec<Vec<u8>> = cases
+        .iter()
+        .map(|c| serde_json::to_vec(&c.root).unwrap())
+        .collect();
+    let inputs: Vec<Option<OracleInput<'_>>> = cases
+        .iter()
+        .zip(&roots)
+        .map(|(c, root)| match &c.oracle {
+            Oracle::Agrees(san, issuer) | Oracle::Differs(san, issuer, _) => Some(OracleInput {
+                artifact: &c.artifact,
+                bundle: &c.bundle,
+                trusted_root: root,
+                san,
+                issuer,
+                sct: false,
+            }),
+            Oracle::NotApplicable(_) => None,
+        })
+        .collect();
+    let verdicts = sigstore::sigstore_python(&inputs);
     let mut report = Vec::new();
     let mut compared = 0;
-    for (i, c) in cases.iter().enumerate() {
-        let Some(v) = verdicts.get(format!("case{i}")).and_then(Value::as_str) else {
+    for (c, v) in cases.iter().zip(&verdicts) {
+        let Some(v) = v else {
             continue;
         };
         compared += 1;
