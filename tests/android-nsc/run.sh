@@ -11,10 +11,20 @@ cd "$(dirname "$0")"
 (cd ../.. && cargo build --locked -q -p pinset-tests --bin oracle-cases)
 rm -rf target/cases
 ../../target/debug/oracle-cases nsc target/cases ${PINSET_ORACLE_SEED:-}
+# One run of the oracle on one SDK: `nsc_oracle SDK JAVA_HOME [mvn args...]` (an empty JAVA_HOME
+# keeps the caller's). Each run must report the SDK it was asked for.
 # overwrite: the two runs copy different robolectric.properties into the same target/test-classes,
 # and the resources plugin skips a source file older than its copy (a fresh clone's files are).
-mvn -B -q --no-transfer-progress -Dmaven.resources.overwrite=true test | tee target/sdk34.log
-grep -q "^nsc-oracle: SDK 34;" target/sdk34.log || { echo "android-nsc: the SDK 34 run did not report SDK 34" >&2; exit 1; }
+nsc_oracle() {
+  local sdk=$1 java=()
+  [ -z "$2" ] || java=("JAVA_HOME=$2")
+  shift 2
+  env "${java[@]}" mvn -B -q --no-transfer-progress -Dmaven.resources.overwrite=true "$@" test |
+    tee "target/sdk$sdk.log"
+  grep -q "^nsc-oracle: SDK $sdk;" "target/sdk$sdk.log" ||
+    { echo "android-nsc: the SDK $sdk run did not run on SDK $sdk" >&2; exit 1; }
+}
+nsc_oracle 34 ""
 java21=${JAVA21_HOME:-}
 if [ -z "$java21" ]; then
   for j in /usr/lib/jvm/*/; do
@@ -26,8 +36,7 @@ if [ -z "$java21" ]; then
 fi
 if [ -n "$java21" ]; then
   echo "== NSC oracle on SDK 36 (Android 16: certificateTransparency) with $java21"
-  JAVA_HOME=$java21 mvn -B -q --no-transfer-progress -Dmaven.resources.overwrite=true -Psdk36 test | tee target/sdk36.log
-  grep -q "^nsc-oracle: SDK 36;" target/sdk36.log || { echo "android-nsc: the SDK 36 run did not run on SDK 36" >&2; exit 1; }
+  nsc_oracle 36 "$java21" -Psdk36
 else
   echo "== NSC oracle on SDK 36: NOT RUN (no Java 21+ runtime; set JAVA21_HOME): certificateTransparency is then checked only by pinset's own tests"
 fi
