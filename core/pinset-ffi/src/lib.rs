@@ -1,8 +1,11 @@
 //! UniFFI adapter over the `pinset` core for Kotlin and Swift. Pin decisions, verdicts, reports,
-//! trust anchors and signing are the core's; this crate converts their types to UniFFI records
-//! (`pinset`, `anchors`, `signing`) and their errors to [`PinsetError`] (`error`), and holds
-//! what exists only because of the foreign boundary:
+//! trust anchors, signing and updates are the core's; this crate converts their types to UniFFI
+//! records (`pinset`, `anchors`, `signing`, `update`) and their errors to [`PinsetError`]
+//! (`error`), and holds what exists only because of the foreign boundary:
+//! - the verdict record: for an allowed outcome without a report it carries the path's pins
+//!   only (no subjects decoded), for a reportable one the core's `Verdict` (`pinset`);
 //! - the report sink, handed the reports the core's `report::Throttle` finds due (`pinset`);
+//! - the updater's adapters: the app's transport and store behind the core's TUF client (`update`);
 //! - the JVM fast path ([`fast`]): its handle table, its input format, and `fast/jni.rs`, the
 //!   only file of the crate that allows `unsafe`.
 //!

@@ -49,7 +49,8 @@ pub const FAST_FULL_PATH: i32 = 1;
 /// Bad arguments, unknown handle, bad host or a panic: take the full path, which reports it.
 pub const FAST_ERROR: i32 = -1;
 
-/// Largest input accepted (host and path; real paths are well under 20 KiB).
+/// Largest input accepted (host and path): a bound against a hostile caller, far above a real
+/// path of a few certificates.
 const MAX_INPUT: usize = 1 << 20;
 
 /// The caller's input length as `usize`, refused when negative or over [`MAX_INPUT`].
