@@ -2,8 +2,8 @@
 //! of signing certificates.
 
 use ring::signature::{self, UnparsedPublicKey, VerificationAlgorithm};
+use rustls_pki_types::SubjectPublicKeyInfoDer;
 use rustls_pki_types::pem::PemObject as _;
-use rustls_pki_types::{CertificateDer, SubjectPublicKeyInfoDer};
 
 use crate::certificate::tlv;
 
@@ -121,17 +121,4 @@ impl PublicKey {
             .verify(msg, sig)
             .is_ok()
     }
-}
-
-/// Decodes PEM text holding exactly one block of the given kind (`CERTIFICATE`, `PUBLIC KEY`).
-pub(crate) fn pem_certificate(pem: &[u8]) -> Result<Vec<u8>, String> {
-    let mut it = CertificateDer::pem_slice_iter(pem);
-    let first = it
-        .next()
-        .ok_or("no CERTIFICATE PEM block")?
-        .map_err(|e| format!("PEM: {e}"))?;
-    if it.next().is_some() {
-        return Err("more than one CERTIFICATE PEM block".into());
-    }
-    Ok(first.as_ref().to_vec())
 }

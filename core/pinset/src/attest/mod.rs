@@ -296,7 +296,7 @@ pub fn verify_bundle(
     let verifier_matches = |pem: &[u8]| -> bool {
         match &b.material {
             Material::Certificate { leaf, .. } => {
-                key::pem_certificate(pem).is_ok_and(|der| der == *leaf)
+                crate::certificate::parse_one_pem_certificate(pem).is_ok_and(|der| der == *leaf)
             }
             Material::PublicKey { .. } => {
                 PublicKey::from_pem_or_der(pem).is_ok_and(|k| k.spki == signer_key.spki)

@@ -23,6 +23,9 @@ pub(crate) use der::sequence_header;
 pub(crate) use der::tlv;
 pub use der::{CertDerError, spki_of_certificate, split_first_certificate};
 pub use name::{format_name, subject_of};
+#[cfg(feature = "attest")]
+pub(crate) use pem::parse_one_pem_certificate;
+pub(crate) use pem::pem_encode_block;
 pub use pem::{CertError, MAX_INPUT_BYTES, parse_certificates, pem_encode};
 pub use rustls_pki_types::CertificateDer;
 pub use x509::{CertificateParts, Extension, extensions, parse};

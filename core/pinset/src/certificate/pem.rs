@@ -66,13 +66,38 @@ pub fn parse_certificates(bytes: &[u8]) -> Result<Vec<CertificateDer<'static>>, 
 
 /// PEM text of one DER certificate.
 pub fn pem_encode(der: &[u8]) -> String {
+    pem_encode_block("CERTIFICATE", der)
+}
+
+/// PEM text of one DER object under `label` (`CERTIFICATE`, `PUBLIC KEY`): base64 in lines of
+/// 64 characters.
+pub(crate) fn pem_encode_block(label: &str, der: &[u8]) -> String {
     let b64 = base64::engine::general_purpose::STANDARD.encode(der);
-    let mut out = String::with_capacity(b64.len() + b64.len() / 64 + 60);
-    out.push_str("-----BEGIN CERTIFICATE-----\n");
+    let mut out = String::with_capacity(b64.len() + b64.len() / 64 + 2 * label.len() + 32);
+    out.push_str("-----BEGIN ");
+    out.push_str(label);
+    out.push_str("-----\n");
     for chunk in b64.as_bytes().chunks(64) {
         out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
         out.push('\n');
     }
-    out.push_str("-----END CERTIFICATE-----\n");
+    out.push_str("-----END ");
+    out.push_str(label);
+    out.push_str("-----\n");
     out
+}
+
+/// The DER of PEM text holding exactly one `CERTIFICATE` block (other blocks are ignored; none,
+/// two or a malformed one is an error).
+#[cfg(feature = "attest")]
+pub(crate) fn parse_one_pem_certificate(pem: &[u8]) -> Result<Vec<u8>, String> {
+    let mut it = CertificateDer::pem_slice_iter(pem);
+    let first = it
+        .next()
+        .ok_or("no CERTIFICATE PEM block")?
+        .map_err(|e| format!("PEM: {e}"))?;
+    if it.next().is_some() {
+        return Err("more than one CERTIFICATE PEM block".into());
+    }
+    Ok(first.as_ref().to_vec())
 }

@@ -132,14 +132,7 @@ fn p256_spki_pem(point: &[u8]) -> String {
         0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
     ];
     der.extend_from_slice(point);
-    let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &der);
-    let mut out = String::from("-----BEGIN PUBLIC KEY-----\n");
-    for chunk in b64.as_bytes().chunks(64) {
-        out.push_str(&String::from_utf8_lossy(chunk));
-        out.push('\n');
-    }
-    out.push_str("-----END PUBLIC KEY-----\n");
-    out
+    crate::certificate::pem_encode_block("PUBLIC KEY", &der)
 }
 
 /// Signs `signed` with every key: the metadata file's text (indented JSON).
