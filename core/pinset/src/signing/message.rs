@@ -4,7 +4,7 @@
 //! received**: no dot-segment removal, no percent-decoding, no re-spelling. `/a/../b`,
 //! `/a/%2e%2e/b` and `/b` are three different targets, as they are to the server that routes
 //! them. A request built from an absolute target URI keeps that URI's spelling the same way.
-//! Framing follows RFC 9112 §6 (see [`super::framing`]); optional whitespace is SP and HTAB only.
+//! Framing follows RFC 9112 §6 (see the `framing` module); optional whitespace is SP and HTAB only.
 
 use super::SigningError;
 use super::framing::{self, Framing};

@@ -97,7 +97,7 @@ impl PinningConfig {
         }
     }
 
-    /// Keep the last [`Outcome`] in the verifier (see [`PinningVerifier::last_outcome`]).
+    /// Keep the last [`Outcome`](super::Outcome) in the verifier (see [`PinningVerifier::last_outcome`]).
     pub fn record_outcomes(mut self, record: bool) -> Self {
         self.record = record;
         self

@@ -1,4 +1,6 @@
-//! Pinned TLS for Rust clients: a rustls [`ServerCertVerifier`] and a [`ClientConfig`] builder.
+//! Pinned TLS for Rust clients: a rustls
+//! [`ServerCertVerifier`](rustls::client::danger::ServerCertVerifier) and a
+//! [`ClientConfig`](rustls::ClientConfig) builder.
 //!
 //! Normal validation always runs first, against the anchors of the host's rule ([`crate::trust`]:
 //! a rule's private CA is a root for that rule's hosts only, never for other hosts); pins are

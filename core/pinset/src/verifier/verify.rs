@@ -54,7 +54,7 @@ impl fmt::Debug for Validator {
     }
 }
 
-/// The pinning verifier. Build it with [`PinningConfig`].
+/// The pinning verifier. Build it with [`PinningConfig`](super::PinningConfig).
 #[derive(Debug)]
 pub struct PinningVerifier {
     pub(super) policy: Arc<Policy>,
@@ -87,7 +87,7 @@ pub struct Outcome {
 }
 
 impl PinningVerifier {
-    /// The last decision, when built with [`PinningConfig::record_outcomes`].
+    /// The last decision, when built with [`PinningConfig::record_outcomes`](super::PinningConfig::record_outcomes).
     pub fn last_outcome(&self) -> Option<Outcome> {
         self.last
             .as_ref()
