@@ -1,6 +1,6 @@
 //! The core's module graph runs one way: no top-level module of `src/` reaches itself through
-//! `crate::<module>` references (the graph ARCHITECTURE.md describes). Comments and unit-test
-//! code (`mod tests { … }`, `tests.rs`) are not counted: tests may reach across.
+//! `crate::<module>` references, and ARCHITECTURE.md lists that graph edge for edge. Comments
+//! and unit-test code (`mod tests { … }`, `tests.rs`) are not counted: tests may reach across.
 #![allow(clippy::panic)]
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -131,6 +131,50 @@ fn the_core_module_graph_has_no_cycle() {
         .filter_map(|m| path(&g, m, m).map(|p| p.join(" -> ")))
         .collect();
     assert!(cycles.is_empty(), "module cycles:\n{}", cycles.join("\n"));
+}
+
+/// ARCHITECTURE.md lists every module's edges (`module → a b c`) and the modules without any on
+/// the line that says `use no other module`; that list must be the graph of the code.
+#[test]
+fn architecture_md_shows_the_module_graph_as_it_is() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut g = graph(&root.join("src"));
+    g.remove("fuzzing");
+    let doc = root.join("../../ARCHITECTURE.md");
+    let text = std::fs::read_to_string(&doc).unwrap_or_else(|e| panic!("{}: {e}", doc.display()));
+    let mut listed = Graph::new();
+    let mut leaves = BTreeSet::new();
+    for line in text.lines() {
+        if let Some((module, deps)) = line.split_once(" → ") {
+            let module = module.trim();
+            if !module.is_empty() && module.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+                let deps = deps.split_whitespace().map(str::to_owned).collect();
+                listed.insert(module.to_owned(), deps);
+            }
+        } else if let Some((names, _)) = line.split_once("use no other module") {
+            leaves.extend(names.split_whitespace().map(str::to_owned));
+        }
+    }
+    assert_eq!(
+        listed, g,
+        "ARCHITECTURE.md's module graph differs from the code's"
+    );
+    let mut modules: BTreeSet<String> = std::fs::read_dir(root.join("src"))
+        .unwrap_or_else(|e| panic!("src: {e}"))
+        .map(|e| e.unwrap_or_else(|e| panic!("{e}")).path())
+        .map(|p| {
+            p.file_stem()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|m| m != "lib" && m != "fuzzing" && !g.contains_key(m))
+        .collect();
+    modules.retain(|m| !leaves.contains(m));
+    assert!(
+        modules.is_empty(),
+        "modules without edges that ARCHITECTURE.md does not list as such: {modules:?}"
+    );
 }
 
 #[test]
