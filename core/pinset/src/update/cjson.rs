@@ -351,7 +351,7 @@ impl Json {
                         out.push(',');
                     }
                     pad(out, level + 1);
-                    json_str(k, out);
+                    write_str(k, out);
                     out.push_str(": ");
                     v.write_pretty(out, level + 1);
                 }
@@ -360,7 +360,7 @@ impl Json {
             }
             Self::Arr(_) => out.push_str("[]"),
             Self::Obj(_) => out.push_str("{}"),
-            Self::Str(s) => json_str(s, out),
+            Self::Str(s) => write_str(s, out),
             other => out.push_str(&String::from_utf8_lossy(&other.canonical())),
         }
     }
@@ -401,7 +401,9 @@ fn canonical_str(s: &str, out: &mut Vec<u8>) {
     out.push(b'"');
 }
 
-fn json_str(s: &str, out: &mut String) {
+/// Appends `s` as a JSON string literal (quotes, backslashes and every control character
+/// escaped), the form [`Json::pretty`] writes.
+pub fn write_str(s: &str, out: &mut String) {
     out.push('"');
     for c in s.chars() {
         match c {

@@ -351,14 +351,16 @@ fn hashes(v: &Json, role: Role) -> Result<BTreeMap<String, String>, MetaError> {
     if o.is_empty() {
         return Err(fmt_err(role, "hashes must not be empty"));
     }
-    o.iter()
-        .map(|(alg, h)| {
-            let hex = h
-                .as_str()
-                .ok_or_else(|| fmt_err(role, format!("hash {alg:?} must be a string")))?;
-            Ok((alg.clone(), hex.to_owned()))
-        })
-        .collect()
+    // Maps here are built by insertion: `collect` into a BTreeMap sorts first, and each such
+    // collect instantiates its own copy of the stable sort (the source maps are ordered already).
+    let mut out = BTreeMap::new();
+    for (alg, h) in o {
+        let hex = h
+            .as_str()
+            .ok_or_else(|| fmt_err(role, format!("hash {alg:?} must be a string")))?;
+        out.insert(alg.clone(), hex.to_owned());
+    }
+    Ok(out)
 }
 
 fn meta_file(v: &Json, role: Role) -> Result<MetaFile, MetaError> {
@@ -374,10 +376,11 @@ fn meta_file(v: &Json, role: Role) -> Result<MetaFile, MetaError> {
 }
 
 fn meta_map(o: &Obj, role: Role) -> Result<BTreeMap<String, MetaFile>, MetaError> {
-    obj(get(o, role, "meta")?, role, "meta")?
-        .iter()
-        .map(|(k, v)| Ok((k.clone(), meta_file(v, role)?)))
-        .collect()
+    let mut out = BTreeMap::new();
+    for (k, v) in obj(get(o, role, "meta")?, role, "meta")? {
+        out.insert(k.clone(), meta_file(v, role)?);
+    }
+    Ok(out)
 }
 
 impl Root {
@@ -390,14 +393,11 @@ impl Root {
             Some(Json::Bool(b)) => *b,
             Some(_) => return Err(fmt_err(role, "consistent_snapshot must be a boolean")),
         };
-        let keys = obj(get(o, role, "keys")?, role, "keys")?
-            .iter()
-            .map(|(id, k)| {
-                PublicKey::from_json(k)
-                    .map(|k| (id.clone(), k))
-                    .map_err(|e| fmt_err(role, format!("key {id}: {e}")))
-            })
-            .collect::<Result<BTreeMap<_, _>, _>>()?;
+        let mut keys = BTreeMap::new();
+        for (id, k) in obj(get(o, role, "keys")?, role, "keys")? {
+            let k = PublicKey::from_json(k).map_err(|e| fmt_err(role, format!("key {id}: {e}")))?;
+            keys.insert(id.clone(), k);
+        }
         let roles_obj = obj(get(o, role, "roles")?, role, "roles")?;
         let mut roles = BTreeMap::new();
         for r in [Role::Root, Role::Timestamp, Role::Snapshot, Role::Targets] {
@@ -518,17 +518,15 @@ impl Targets {
                     .into(),
             ));
         }
-        let targets = obj(get(o, role, "targets")?, role, "targets")?
-            .iter()
-            .map(|(path, t)| {
-                let to = obj(t, role, "a target")?;
-                let tf = TargetFile {
-                    length: uint(get(to, role, "length")?, role, "target length")?,
-                    hashes: hashes(get(to, role, "hashes")?, role)?,
-                };
-                Ok((path.clone(), tf))
-            })
-            .collect::<Result<_, MetaError>>()?;
+        let mut targets = BTreeMap::new();
+        for (path, t) in obj(get(o, role, "targets")?, role, "targets")? {
+            let to = obj(t, role, "a target")?;
+            let tf = TargetFile {
+                length: uint(get(to, role, "length")?, role, "target length")?,
+                hashes: hashes(get(to, role, "hashes")?, role)?,
+            };
+            targets.insert(path.clone(), tf);
+        }
         Ok(Self { common, targets })
     }
 }

@@ -181,15 +181,24 @@ impl Rejection {
     /// `validation-result` is `update-rejected`, `reason` the [`RejectKind::name`], `detail`
     /// what was wrong, `active-serial` the serial that stays in force. `now` is Unix seconds.
     pub fn report_json(&self, repository: &str, active_serial: u64, now: i64) -> String {
-        serde_json::json!({
-            "date-time": crate::report::rfc3339(now),
-            "update-repository": repository,
-            "validation-result": "update-rejected",
-            "reason": self.kind.name(),
-            "detail": self.detail,
-            "active-serial": active_serial,
-        })
-        .to_string()
+        // Members in code-point order, one line, every string escaped.
+        let mut out = String::with_capacity(160 + repository.len() + self.detail.len());
+        out.push_str("{\"active-serial\":");
+        out.push_str(&active_serial.to_string());
+        for (name, value) in [
+            ("date-time", crate::report::rfc3339(now).as_str()),
+            ("detail", self.detail.as_str()),
+            ("reason", self.kind.name()),
+            ("update-repository", repository),
+            ("validation-result", "update-rejected"),
+        ] {
+            out.push_str(",\"");
+            out.push_str(name);
+            out.push_str("\":");
+            cjson::write_str(value, &mut out);
+        }
+        out.push('}');
+        out
     }
 }
 

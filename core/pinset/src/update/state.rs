@@ -8,7 +8,7 @@ use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use serde::{Deserialize, Serialize};
+use super::cjson::{self, Json};
 
 /// Largest state document read back (the sum of the default metadata limits plus a manifest).
 pub const MAX_STATE_BYTES: u64 = 4 << 20;
@@ -141,8 +141,7 @@ impl DirStore {
 
 /// The state document: trusted metadata exactly as downloaded, the active manifest, and the
 /// time floor.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredState {
     /// Document format version.
     pub format: u32,
@@ -181,7 +180,7 @@ impl StoredState {
         }
     }
 
-    /// Serializes the document.
+    /// Serializes the document (JSON, one member per line).
     pub fn encode(&self) -> Vec<u8> {
         // Sized for the strings plus a margin for their escapes, so the buffer is rarely regrown.
         let text = self.root.len()
@@ -189,19 +188,142 @@ impl StoredState {
             + self.snapshot.len()
             + self.targets.len()
             + self.manifest.len();
-        let mut out = Vec::with_capacity(text + text / 4 + 256);
-        match serde_json::to_writer_pretty(&mut out, self) {
-            Ok(()) => out,
-            Err(_) => Vec::new(),
+        let mut out = String::with_capacity(text + text / 4 + 256);
+        out.push_str("{\n  \"format\": ");
+        out.push_str(&self.format.to_string());
+        for (name, value) in [
+            ("root", &self.root),
+            ("timestamp", &self.timestamp),
+            ("snapshot", &self.snapshot),
+            ("targets", &self.targets),
+            ("manifest", &self.manifest),
+        ] {
+            out.push_str(",\n  \"");
+            out.push_str(name);
+            out.push_str("\": ");
+            cjson::write_str(value, &mut out);
         }
+        out.push_str(",\n  \"floor\": ");
+        out.push_str(&self.floor.to_string());
+        out.push_str("\n}");
+        out.into_bytes()
     }
 
-    /// Reads a document; any other format version is an error.
+    /// Reads a document (strict JSON: every member present once, no other member, the right
+    /// types); any other format version is an error.
     pub fn decode(bytes: &[u8]) -> Result<Self, String> {
-        let s: Self = serde_json::from_slice(bytes).map_err(|e| format!("state document: {e}"))?;
-        if s.format != STATE_FORMAT {
-            return Err(format!("state document format {} is unknown", s.format));
+        let fail = |what: String| format!("state document: {what}");
+        let Json::Obj(mut members) = cjson::parse(bytes).map_err(|e| fail(e.to_string()))? else {
+            return Err(fail("not a JSON object".into()));
+        };
+        let mut int = |name: &str| match members.remove(name) {
+            Some(Json::Int(n)) => Ok(n),
+            Some(_) => Err(fail(format!("`{name}` is not an integer"))),
+            None => Err(fail(format!("missing field `{name}`"))),
+        };
+        let format = int("format")?;
+        if format != i64::from(STATE_FORMAT) {
+            return Err(format!("state document format {format} is unknown"));
+        }
+        let floor = int("floor")?;
+        let mut text = |name: &str| match members.remove(name) {
+            Some(Json::Str(s)) => Ok(s),
+            Some(_) => Err(fail(format!("`{name}` is not a string"))),
+            None => Err(fail(format!("missing field `{name}`"))),
+        };
+        let s = Self {
+            format: STATE_FORMAT,
+            root: text("root")?,
+            timestamp: text("timestamp")?,
+            snapshot: text("snapshot")?,
+            targets: text("targets")?,
+            manifest: text("manifest")?,
+            floor,
+        };
+        if let Some(name) = members.keys().next() {
+            return Err(fail(format!("unknown field `{name}`")));
         }
         Ok(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn sample() -> StoredState {
+        StoredState::new(
+            "{\"signed\":{}}\n".into(),
+            "t \"quoted\" \\ back\u{1}slash".into(),
+            "snapshot é \u{1F600}".into(),
+            String::new(),
+            "serial = 3\n[[pin-set]]\n\ttab\r\n".into(),
+            -5,
+        )
+    }
+
+    #[test]
+    fn encode_decode_round_trip_keeps_every_byte() {
+        let s = sample();
+        let doc = s.encode();
+        // Valid JSON by an independent reader, with the same member values.
+        let v: serde_json::Value = serde_json::from_slice(&doc).unwrap();
+        assert_eq!(v["timestamp"], s.timestamp.as_str());
+        assert_eq!(v["manifest"], s.manifest.as_str());
+        assert_eq!(v["floor"], -5);
+        assert_eq!(StoredState::decode(&doc).unwrap(), s);
+    }
+
+    #[test]
+    fn decode_reads_a_document_written_by_serde_json() {
+        // The form earlier releases wrote (serde_json, pretty, declaration order).
+        let s = sample();
+        let doc = serde_json::to_vec_pretty(&serde_json::json!({
+            "format": 1, "root": s.root, "timestamp": s.timestamp, "snapshot": s.snapshot,
+            "targets": s.targets, "manifest": s.manifest, "floor": s.floor,
+        }))
+        .unwrap();
+        assert_eq!(StoredState::decode(&doc).unwrap(), s);
+    }
+
+    #[test]
+    fn decode_is_strict() {
+        let good = String::from_utf8(sample().encode()).unwrap();
+        for (doc, what) in [
+            (
+                good.replace("\"floor\"", "\"flor\""),
+                "missing field `floor`",
+            ),
+            (
+                good.replacen("\"root\"", "\"extra\": 1, \"root\"", 1),
+                "unknown field `extra`",
+            ),
+            (
+                good.replace("\"format\": 1", "\"format\": 2"),
+                "format 2 is unknown",
+            ),
+            (
+                good.replace("\"format\": 1", "\"format\": \"1\""),
+                "`format` is not an integer",
+            ),
+            (good.replace("\"floor\": -5", "\"floor\": 1.5"), "float"),
+            (
+                good.replacen("\"targets\": \"\"", "\"targets\": 7", 1),
+                "`targets` is not a string",
+            ),
+            (
+                good.replacen("\"manifest\"", "\"snapshot\"", 1),
+                "duplicate key",
+            ),
+            ("[]".to_owned(), "not a JSON object"),
+            (good[..good.len() - 1].to_owned(), "JSON at byte"),
+        ] {
+            let e = StoredState::decode(doc.as_bytes()).unwrap_err();
+            assert!(e.contains(what), "{what}: {e}");
+        }
+        let missing = good.replace(",\n  \"floor\": -5", "");
+        let e = StoredState::decode(missing.as_bytes()).unwrap_err();
+        assert!(e.contains("missing field `floor`"), "{e}");
     }
 }
