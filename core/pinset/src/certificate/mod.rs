@@ -13,6 +13,7 @@
 //! (`tests/spki_reference.rs`).
 
 mod der;
+pub(crate) mod keyinfo;
 mod name;
 mod pem;
 mod x509;

@@ -95,7 +95,7 @@ fn attribute_name(oid: &[u8]) -> Option<&'static str> {
     }
 }
 
-fn dotted_oid(oid: &[u8]) -> Option<String> {
+pub(super) fn dotted_oid(oid: &[u8]) -> Option<String> {
     let mut arcs: Vec<u128> = Vec::new();
     let mut acc: u128 = 0;
     for (i, &b) in oid.iter().enumerate() {

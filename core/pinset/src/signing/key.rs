@@ -9,6 +9,7 @@ use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _, RsaKeyPa
 use rustls_pki_types::pem::SectionKind;
 
 use super::SigningError;
+use crate::certificate::keyinfo;
 
 /// RFC 9421 section 3.3 algorithms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -115,6 +116,10 @@ fn key_err(e: impl fmt::Display) -> SigningError {
     SigningError::Key(e.to_string())
 }
 
+fn der_err(what: &str, e: &crate::certificate::CertDerError) -> SigningError {
+    key_err(format!("{what}: {} at byte {}", e.reason, e.offset))
+}
+
 fn pem_sections(pem: &[u8]) -> Result<Vec<(SectionKind, Vec<u8>)>, SigningError> {
     let mut out = Vec::new();
     let mut rd: &[u8] = pem;
@@ -176,9 +181,8 @@ impl SigningKey {
     }
 
     fn pkcs8(der: &[u8]) -> Result<Self, SigningError> {
-        let info =
-            pkcs8::PrivateKeyInfo::try_from(der).map_err(|e| key_err(format!("PKCS#8: {e}")))?;
-        let oid = info.algorithm.oid.as_bytes();
+        let info = keyinfo::private_key_info(der).map_err(|e| der_err("PKCS#8", &e))?;
+        let oid = info.algorithm.oid;
         let rng = SystemRandom::new();
         if oid == OID_ED25519 {
             let kp = Ed25519KeyPair::from_pkcs8_maybe_unchecked(der)
@@ -191,9 +195,9 @@ impl SigningKey {
         if oid == OID_EC {
             let curve = info
                 .algorithm
-                .parameters_oid()
-                .map_err(|e| key_err(format!("EC curve: {e}")))?;
-            let (ring_alg, alg) = match curve.as_bytes() {
+                .parameter_oid
+                .ok_or_else(|| key_err("EC key without a named curve"))?;
+            let (ring_alg, alg) = match curve {
                 OID_P256 => (
                     &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
                     Algorithm::EcdsaP256Sha256,
@@ -202,7 +206,12 @@ impl SigningKey {
                     &signature::ECDSA_P384_SHA384_FIXED_SIGNING,
                     Algorithm::EcdsaP384Sha384,
                 ),
-                _ => return Err(key_err(format!("unsupported EC curve {curve}"))),
+                _ => {
+                    return Err(key_err(format!(
+                        "unsupported EC curve {}",
+                        keyinfo::oid_text(curve)
+                    )));
+                }
             };
             let kp = EcdsaKeyPair::from_pkcs8(ring_alg, der, &rng)
                 .map_err(|e| key_err(format!("EC key: {e}")))?;
@@ -218,20 +227,19 @@ impl SigningKey {
         }
         Err(key_err(format!(
             "unsupported key algorithm OID {}",
-            info.algorithm.oid
+            keyinfo::oid_text(oid)
         )))
     }
 
     fn sec1(der: &[u8]) -> Result<Self, SigningError> {
-        let key = sec1::EcPrivateKey::try_from(der).map_err(|e| key_err(format!("SEC1: {e}")))?;
+        let key = keyinfo::ec_private_key(der).map_err(|e| der_err("SEC1", &e))?;
         let curve = key
-            .parameters
-            .and_then(|p| p.named_curve())
+            .curve
             .ok_or_else(|| key_err("SEC1 key without a named curve"))?;
         let public = key
             .public_key
             .ok_or_else(|| key_err("SEC1 key without its public key"))?;
-        let (ring_alg, alg) = match curve.as_bytes() {
+        let (ring_alg, alg) = match curve {
             OID_P256 => (
                 &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
                 Algorithm::EcdsaP256Sha256,
@@ -240,7 +248,12 @@ impl SigningKey {
                 &signature::ECDSA_P384_SHA384_FIXED_SIGNING,
                 Algorithm::EcdsaP384Sha384,
             ),
-            _ => return Err(key_err(format!("unsupported EC curve {curve}"))),
+            _ => {
+                return Err(key_err(format!(
+                    "unsupported EC curve {}",
+                    keyinfo::oid_text(curve)
+                )));
+            }
         };
         let kp = EcdsaKeyPair::from_private_key_and_public_key(
             ring_alg,
@@ -386,10 +399,9 @@ impl VerifyingKey {
 
     /// Loads a DER SubjectPublicKeyInfo.
     pub fn from_spki(der: &[u8]) -> Result<Self, SigningError> {
-        let spki = spki::SubjectPublicKeyInfoRef::try_from(der)
-            .map_err(|e| key_err(format!("SPKI: {e}")))?;
-        let bytes = spki.subject_public_key.raw_bytes().to_vec();
-        let oid = spki.algorithm.oid.as_bytes();
+        let spki = keyinfo::public_key_info(der).map_err(|e| der_err("SPKI", &e))?;
+        let bytes = spki.key.to_vec();
+        let oid = spki.algorithm.oid;
         let pss_only = oid == OID_RSA_PSS;
         let family = if oid == OID_ED25519 {
             Algorithm::Ed25519
@@ -398,17 +410,22 @@ impl VerifyingKey {
         } else if oid == OID_EC {
             let curve = spki
                 .algorithm
-                .parameters_oid()
-                .map_err(|e| key_err(format!("EC curve: {e}")))?;
-            match curve.as_bytes() {
+                .parameter_oid
+                .ok_or_else(|| key_err("EC public key without a named curve"))?;
+            match curve {
                 OID_P256 => Algorithm::EcdsaP256Sha256,
                 OID_P384 => Algorithm::EcdsaP384Sha384,
-                _ => return Err(key_err(format!("unsupported EC curve {curve}"))),
+                _ => {
+                    return Err(key_err(format!(
+                        "unsupported EC curve {}",
+                        keyinfo::oid_text(curve)
+                    )));
+                }
             }
         } else {
             return Err(key_err(format!(
                 "unsupported public key algorithm {}",
-                spki.algorithm.oid
+                keyinfo::oid_text(oid)
             )));
         };
         Ok(Self {

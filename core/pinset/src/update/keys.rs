@@ -3,6 +3,7 @@
 use ring::signature::{self, UnparsedPublicKey};
 
 use super::cjson::Json;
+use crate::certificate::keyinfo;
 
 /// A public key from root metadata, in the form its `keytype`/`scheme` pair names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,7 +107,6 @@ pub fn hex_encode(b: &[u8]) -> String {
 /// The subjectPublicKey bits of a PEM `PUBLIC KEY` whose algorithm is `alg` (and, for EC,
 /// whose named curve is `curve`).
 fn spki_from_pem(pem: &str, alg: &[u8], curve: Option<&[u8]>) -> Result<Vec<u8>, String> {
-    use spki::der::Decode as _;
     let mut rd = pem.as_bytes();
     let der = loop {
         match rustls_pki_types::pem::from_buf(&mut rd) {
@@ -116,26 +116,27 @@ fn spki_from_pem(pem: &str, alg: &[u8], curve: Option<&[u8]>) -> Result<Vec<u8>,
             Err(e) => return Err(format!("keyval.public PEM: {e}")),
         }
     };
-    let info = spki::SubjectPublicKeyInfoRef::from_der(&der).map_err(|e| format!("SPKI: {e}"))?;
-    if info.algorithm.oid.as_bytes() != alg {
+    let info = keyinfo::public_key_info(&der)
+        .map_err(|e| format!("SPKI: {} at byte {}", e.reason, e.offset))?;
+    if info.algorithm.oid != alg {
         return Err(format!(
             "public key algorithm {} does not match the key type",
-            info.algorithm.oid
+            keyinfo::oid_text(info.algorithm.oid)
         ));
     }
     if let Some(curve) = curve {
         let named = info
             .algorithm
-            .parameters_oid()
-            .map_err(|e| format!("EC curve: {e}"))?;
-        if named.as_bytes() != curve {
-            return Err(format!("EC curve {named} is not P-256"));
+            .parameter_oid
+            .ok_or("EC public key without a named curve")?;
+        if named != curve {
+            return Err(format!(
+                "EC curve {} is not P-256",
+                keyinfo::oid_text(named)
+            ));
         }
     }
-    info.subject_public_key
-        .as_bytes()
-        .map(<[u8]>::to_vec)
-        .ok_or_else(|| "public key bit string has unused bits".into())
+    Ok(info.key.to_vec())
 }
 
 #[cfg(test)]

@@ -63,8 +63,9 @@ impl RepoKey {
 
     /// Loads a PKCS#8 DER Ed25519 or P-256 key.
     pub fn from_pkcs8(der: &[u8]) -> Result<Self, String> {
-        let info = pkcs8::PrivateKeyInfo::try_from(der).map_err(|e| format!("PKCS#8: {e}"))?;
-        let oid = info.algorithm.oid.as_bytes();
+        let info = crate::certificate::keyinfo::private_key_info(der)
+            .map_err(|e| format!("PKCS#8: {} at byte {}", e.reason, e.offset))?;
+        let oid = info.algorithm.oid;
         if oid == OID_ED25519 {
             let kp = Ed25519KeyPair::from_pkcs8_maybe_unchecked(der)
                 .map_err(|e| format!("Ed25519 key: {e}"))?;
@@ -95,7 +96,7 @@ impl RepoKey {
         }
         Err(format!(
             "unsupported key algorithm {} (Ed25519 or P-256 only)",
-            info.algorithm.oid
+            crate::certificate::keyinfo::oid_text(oid)
         ))
     }
 
