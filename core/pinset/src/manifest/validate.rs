@@ -584,30 +584,165 @@ fn report_uris(cx: &mut Ctx<'_>, uris: &Strings) -> Vec<String> {
     out
 }
 
-/// Why a report URI is not acceptable, judged on the URL as a URL parser reads it (the host,
-/// not a prefix: `http://localhost:80@evil.example/` is a URL for `evil.example`).
+/// Why a report URI is not acceptable. The URI is read strictly, as a subset that every URL
+/// parser reads the same way (the tests hold it against the `url` crate's WHATWG parser): an
+/// `https` or `http` scheme, `://`, an authority without credentials, then anything. The host
+/// is the authority's, not a prefix (`http://localhost:80@evil.example/` is a URL for
+/// `evil.example`, refused here for its credentials); it must be a name or IP literal that
+/// [`crate::host::canonical_host`] accepts, so percent-escapes, short or hex IPv4 spellings
+/// and backslashes, which URL parsers rewrite, are refused rather than guessed at.
 fn report_uri_problem(s: &str) -> Option<String> {
-    let url = match url::Url::parse(s) {
-        Ok(u) => u,
-        Err(e) => return Some(format!("not a URL ({e})")),
+    let Some((scheme, rest)) = s.split_once("://") else {
+        return Some("not a URL (no scheme://)".into());
     };
-    if !url.username().is_empty() || url.password().is_some() {
+    if let Some(c) = s
+        .chars()
+        .find(|c| c.is_whitespace() || c.is_control() || *c == '\\')
+    {
+        return Some(format!(
+            "the character {c:?} is not allowed in a report URI"
+        ));
+    }
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "https" && scheme != "http" {
+        return Some(format!("scheme '{scheme}'"));
+    }
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    if authority.contains('@') {
         return Some("credentials (user@) in the URL are refused: they hide the real host".into());
     }
-    let Some(host) = url.host() else {
-        return Some("no host".into());
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(v6) => match v6.split_once(']') {
+            Some((h, "")) => (h, None),
+            Some((h, after)) => match after.strip_prefix(':') {
+                Some(p) => (h, Some(p)),
+                None => return Some(format!("'{authority}' is not a host[:port]")),
+            },
+            None => return Some(format!("'{authority}' is not a host[:port]")),
+        },
+        None => match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        },
     };
-    match url.scheme() {
-        "https" => None,
-        "http" => {
-            let loopback = match host {
-                url::Host::Domain(d) => d == "localhost",
-                url::Host::Ipv4(ip) => ip.is_loopback(),
-                url::Host::Ipv6(ip) => ip.is_loopback(),
-            };
-            (!loopback).then(|| format!("http:// to the non-loopback host '{host}'"))
+    if let Some(p) = port {
+        if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) || p.parse::<u16>().is_err() {
+            return Some(format!("port '{p}'"));
         }
-        other => Some(format!("scheme '{other}'")),
+    }
+    if host.is_empty() {
+        return Some("no host".into());
+    }
+    let host = match crate::host::canonical_host(host) {
+        Ok(h) => h,
+        Err(e) => return Some(format!("host: {e}")),
+    };
+    if scheme == "https" {
+        return None;
+    }
+    let loopback = host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    (!loopback).then(|| format!("http:// to the non-loopback host '{host}'"))
+}
+
+#[cfg(test)]
+mod report_uri_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::report_uri_problem;
+
+    /// Every URI accepted here means the same to the WHATWG parser (the `url` crate, which the
+    /// check used before): same scheme, same host, loopback judged the same.
+    #[test]
+    fn accepted_uris_read_the_same_in_a_whatwg_parser() {
+        let cases = [
+            "https://r.example/",
+            "https://r.example",
+            "https://R.Example.:8443/a/b?c=d#e",
+            "HTTPS://r.example/x",
+            "https://b\u{fc}cher.example/r",
+            "https://xn--bcher-kva.example/r",
+            "https://[2001:db8::1]:443/r",
+            "https://192.0.2.1/r",
+            "http://127.0.0.1:8080/r",
+            "http://localhost/r",
+            "http://LOCALHOST:1/",
+            "http://[::1]/r",
+            "http://127.0.0.1.evil.example/",
+            "http://localhost:80@evil.example/",
+            "https://reports.example@evil.example/",
+            "https://:@r.example/",
+            "http://127.1/",
+            "http://0x7f.0.0.1/",
+            "http://2130706433/",
+            "http://%6c%6fcalhost/",
+            "https://r.example\\@evil.example/",
+            "https://r.example:99999/",
+            "https://r.example:/",
+            "https://r.example:+1/",
+            "http:/localhost/",
+            "ftp://r.example/",
+            "https://",
+            "https:///r",
+            "https://[::1/",
+            "https://[::1]x/",
+            "https://r ex.example/",
+            "https://r.example/\u{0}",
+            "javascript://r.example/%0aalert(1)",
+            "https://*.example/",
+            "https://a..example/",
+        ];
+        let mut accepted = 0;
+        for s in cases {
+            let ours = report_uri_problem(s);
+            let theirs = url::Url::parse(s);
+            if ours.is_some() {
+                continue;
+            }
+            accepted += 1;
+            let u = theirs.unwrap_or_else(|e| panic!("{s}: accepted here, not a WHATWG URL: {e}"));
+            assert!(u.username().is_empty() && u.password().is_none(), "{s}");
+            let host = u
+                .host_str()
+                .unwrap()
+                .trim_start_matches('[')
+                .trim_end_matches(']');
+            let ours_host = crate::host::canonical_host(host).unwrap();
+            assert_eq!(ours_host, host.trim_end_matches('.'), "{s}");
+            if u.scheme() == "http" {
+                let loopback = match u.host().unwrap() {
+                    url::Host::Domain(d) => d.trim_end_matches('.') == "localhost",
+                    url::Host::Ipv4(ip) => ip.is_loopback(),
+                    url::Host::Ipv6(ip) => ip.is_loopback(),
+                };
+                assert!(loopback, "{s}");
+            } else {
+                assert_eq!(u.scheme(), "https", "{s}");
+            }
+        }
+        assert_eq!(accepted, 12, "the accepted cases above");
+    }
+
+    #[test]
+    fn refusals_say_why() {
+        for (s, why) in [
+            ("http://localhost:80@evil.example/", "credentials"),
+            (
+                "http://127.0.0.1.evil.example/",
+                "non-loopback host '127.0.0.1.evil.example'",
+            ),
+            ("http://127.1/", "ends in a number"),
+            ("http://%6c%6fcalhost/", "contains '%'"),
+            ("https://r.example\\@evil.example/", "'\\\\'"),
+            ("https://r.example:99999/", "port '99999'"),
+            ("ftp://r.example/", "scheme 'ftp'"),
+            ("https:///r", "no host"),
+            ("r.example/report", "no scheme"),
+        ] {
+            let got = report_uri_problem(s).unwrap_or_else(|| panic!("{s} accepted"));
+            assert!(got.contains(why), "{s}: {got}");
+        }
     }
 }
 

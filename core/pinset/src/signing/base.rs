@@ -284,7 +284,7 @@ fn normalized_authority(scheme: &str, authority: &str) -> String {
 /// (the only decoding §2.2.8 prescribes); a parameter matches when its re-encoded name equals
 /// `name`, and its value is re-encoded the same way.
 fn query_param(query: &str, name: &str, c: &Component) -> Result<String, SigningError> {
-    let mut found = url::form_urlencoded::parse(query.as_bytes())
+    let mut found = form_urlencoded::parse(query.as_bytes())
         .filter(|(k, _)| percent_encode_component(k) == name)
         .map(|(_, v)| v.into_owned());
     let value = found
