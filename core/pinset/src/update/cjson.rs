@@ -6,7 +6,7 @@
 //! floats, exponents, `-0`, integers outside `i64`, lone surrogates and nesting deeper than
 //! [`MAX_DEPTH`] are errors, each with its byte offset.
 
-use std::collections::BTreeMap;
+use super::map::SortedMap;
 use std::fmt;
 
 /// Deepest nesting of arrays and objects accepted (TUF metadata nests five levels).
@@ -26,7 +26,7 @@ pub enum Json {
     /// An array.
     Arr(Vec<Json>),
     /// An object; keys are unique, ordered by code point (the canonical order).
-    Obj(BTreeMap<String, Json>),
+    Obj(SortedMap<String, Json>),
 }
 
 /// Why a document is not strict JSON.
@@ -104,7 +104,7 @@ impl Parser<'_> {
             return Err(self.err(format!("nested deeper than {MAX_DEPTH} levels")));
         }
         self.i += 1;
-        let mut map = BTreeMap::new();
+        let mut map = SortedMap::new();
         self.ws();
         if self.peek() == Some(b'}') {
             self.i += 1;
@@ -366,7 +366,7 @@ impl Json {
     }
 
     /// The object's members, if this is an object.
-    pub fn as_obj(&self) -> Option<&BTreeMap<String, Json>> {
+    pub fn as_obj(&self) -> Option<&SortedMap<String, Json>> {
         match self {
             Self::Obj(m) => Some(m),
             _ => None,

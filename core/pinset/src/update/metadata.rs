@@ -1,7 +1,7 @@
 //! The TUF metadata model (top-level roles only), parsed strictly from the wire envelope
 //! `{"signed": …, "signatures": [{"keyid", "sig"}]}`, and threshold signature checks.
 
-use std::collections::BTreeMap;
+use super::map::SortedMap;
 
 use ring::digest;
 
@@ -64,7 +64,7 @@ pub struct Envelope {
     /// OLPC canonical JSON of `signed`: the bytes every signature covers.
     pub canonical: Vec<u8>,
     /// `keyid` → signature bytes; a keyid appears at most once.
-    pub signatures: BTreeMap<String, Vec<u8>>,
+    pub signatures: SortedMap<String, Vec<u8>>,
 }
 
 impl Envelope {
@@ -81,7 +81,7 @@ impl Envelope {
             return Err(fmt_err(role, "\"signatures\" must be an array"));
         };
         // Other top-level fields are unsigned; like python-tuf, they are ignored.
-        let mut signatures = BTreeMap::new();
+        let mut signatures = SortedMap::new();
         for s in &sigs {
             let o = s
                 .as_obj()
@@ -146,9 +146,9 @@ pub struct Root {
     /// Whether files are published under versioned/hashed names.
     pub consistent_snapshot: bool,
     /// Every key, by key id.
-    pub keys: BTreeMap<String, PublicKey>,
+    pub keys: SortedMap<String, PublicKey>,
     /// The four top-level roles.
-    pub roles: BTreeMap<Role, RoleKeys>,
+    pub roles: SortedMap<Role, RoleKeys>,
 }
 
 /// A `meta` entry (timestamp → snapshot, snapshot → targets).
@@ -159,7 +159,7 @@ pub struct MetaFile {
     /// Its length, when given.
     pub length: Option<u64>,
     /// Its hashes (algorithm → lowercase hex), when given; never empty when present.
-    pub hashes: Option<BTreeMap<String, String>>,
+    pub hashes: Option<SortedMap<String, String>>,
 }
 
 /// Timestamp metadata.
@@ -177,7 +177,7 @@ pub struct Snapshot {
     /// Version and expiry.
     pub common: Common,
     /// `targets.json` (and any delegated role) entries.
-    pub meta: BTreeMap<String, MetaFile>,
+    pub meta: SortedMap<String, MetaFile>,
 }
 
 /// A target file entry.
@@ -186,7 +186,7 @@ pub struct TargetFile {
     /// Exact length in bytes.
     pub length: u64,
     /// Hashes (algorithm → lowercase hex); never empty.
-    pub hashes: BTreeMap<String, String>,
+    pub hashes: SortedMap<String, String>,
 }
 
 /// Targets metadata.
@@ -195,10 +195,10 @@ pub struct Targets {
     /// Version and expiry.
     pub common: Common,
     /// Target files by path.
-    pub targets: BTreeMap<String, TargetFile>,
+    pub targets: SortedMap<String, TargetFile>,
 }
 
-type Obj = BTreeMap<String, Json>;
+type Obj = SortedMap<String, Json>;
 
 fn obj<'a>(v: &'a Json, role: Role, what: &str) -> Result<&'a Obj, MetaError> {
     v.as_obj()
@@ -346,14 +346,14 @@ fn common(signed: &Json, role: Role) -> Result<(&Obj, Common), MetaError> {
     Ok((o, Common { version, expires }))
 }
 
-fn hashes(v: &Json, role: Role) -> Result<BTreeMap<String, String>, MetaError> {
+fn hashes(v: &Json, role: Role) -> Result<SortedMap<String, String>, MetaError> {
     let o = obj(v, role, "hashes")?;
     if o.is_empty() {
         return Err(fmt_err(role, "hashes must not be empty"));
     }
-    // Maps here are built by insertion: `collect` into a BTreeMap sorts first, and each such
+    // Maps here are built by insertion: `collect` into a SortedMap sorts first, and each such
     // collect instantiates its own copy of the stable sort (the source maps are ordered already).
-    let mut out = BTreeMap::new();
+    let mut out = SortedMap::new();
     for (alg, h) in o {
         let hex = h
             .as_str()
@@ -375,8 +375,8 @@ fn meta_file(v: &Json, role: Role) -> Result<MetaFile, MetaError> {
     })
 }
 
-fn meta_map(o: &Obj, role: Role) -> Result<BTreeMap<String, MetaFile>, MetaError> {
-    let mut out = BTreeMap::new();
+fn meta_map(o: &Obj, role: Role) -> Result<SortedMap<String, MetaFile>, MetaError> {
+    let mut out = SortedMap::new();
     for (k, v) in obj(get(o, role, "meta")?, role, "meta")? {
         out.insert(k.clone(), meta_file(v, role)?);
     }
@@ -393,13 +393,13 @@ impl Root {
             Some(Json::Bool(b)) => *b,
             Some(_) => return Err(fmt_err(role, "consistent_snapshot must be a boolean")),
         };
-        let mut keys = BTreeMap::new();
+        let mut keys = SortedMap::new();
         for (id, k) in obj(get(o, role, "keys")?, role, "keys")? {
             let k = PublicKey::from_json(k).map_err(|e| fmt_err(role, format!("key {id}: {e}")))?;
             keys.insert(id.clone(), k);
         }
         let roles_obj = obj(get(o, role, "roles")?, role, "roles")?;
-        let mut roles = BTreeMap::new();
+        let mut roles = SortedMap::new();
         for r in [Role::Root, Role::Timestamp, Role::Snapshot, Role::Targets] {
             let ro = obj(get(roles_obj, role, r.name())?, role, "a role")?;
             let Json::Arr(ids) = get(ro, role, "keyids")? else {
@@ -518,7 +518,7 @@ impl Targets {
                     .into(),
             ));
         }
-        let mut targets = BTreeMap::new();
+        let mut targets = SortedMap::new();
         for (path, t) in obj(get(o, role, "targets")?, role, "targets")? {
             let to = obj(t, role, "a target")?;
             let tf = TargetFile {
@@ -544,7 +544,7 @@ pub enum DigestMismatch {
 pub fn check_length_and_hashes(
     data: &[u8],
     length: Option<u64>,
-    hashes: Option<&BTreeMap<String, String>>,
+    hashes: Option<&SortedMap<String, String>>,
 ) -> Result<(), DigestMismatch> {
     if let Some(l) = length {
         if data.len() as u64 != l {
@@ -613,20 +613,21 @@ mod tests {
     fn listed_hashes_and_length_are_all_checked() {
         let data = b"pins";
         let sha = hex_encode(digest::digest(&digest::SHA256, data).as_ref());
-        let mut h = BTreeMap::from([("sha256".to_owned(), sha)]);
+        let mut h = SortedMap::from([("sha256".to_owned(), sha)]);
         assert!(check_length_and_hashes(data, Some(4), Some(&h)).is_ok());
         assert!(matches!(
             check_length_and_hashes(data, Some(5), Some(&h)),
             Err(DigestMismatch::Length(_))
         ));
-        let upper = BTreeMap::from([("sha256".to_owned(), h["sha256"].to_uppercase())]);
+        let upper =
+            SortedMap::from([("sha256".to_owned(), h.get("sha256").unwrap().to_uppercase())]);
         assert!(check_length_and_hashes(data, None, Some(&upper)).is_err());
         h.insert("sha512".into(), "00".repeat(64));
         assert!(matches!(
             check_length_and_hashes(data, None, Some(&h)),
             Err(DigestMismatch::Hash(_))
         ));
-        let unknown = BTreeMap::from([("md5".to_owned(), "00".repeat(16))]);
+        let unknown = SortedMap::from([("md5".to_owned(), "00".repeat(16))]);
         assert!(check_length_and_hashes(data, None, Some(&unknown)).is_err());
     }
 }

@@ -24,6 +24,7 @@
 mod cjson;
 mod client;
 mod keys;
+mod map;
 mod metadata;
 pub mod repository;
 mod state;
@@ -34,6 +35,7 @@ use std::fmt;
 
 pub use cjson::{Json, JsonError, parse as parse_json};
 pub use client::{Active, ActiveSource, Updater, UpdaterConfig};
+pub use map::{Iter as SortedMapIter, SortedMap};
 pub use metadata::{Role, format_time, parse_time};
 pub use state::{DirStore, MAX_STATE_BYTES, MemoryStore, Store, StoredState, write_atomic};
 

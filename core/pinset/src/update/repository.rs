@@ -5,7 +5,7 @@
 //! signatures). Key ids are the hex SHA-256 of the key's canonical JSON, as securesystemslib
 //! computes them.
 
-use std::collections::BTreeMap;
+use super::map::SortedMap;
 
 use ring::rand::SystemRandom;
 use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _};
@@ -149,8 +149,8 @@ pub fn sign(signed: &Json, keys: &[&RepoKey]) -> Result<String, String> {
     Ok(obj([("signatures", Json::Arr(sigs)), ("signed", signed.clone())]).pretty())
 }
 
-fn header(role: Role, version: u64, expires: i64) -> BTreeMap<String, Json> {
-    let mut m = BTreeMap::new();
+fn header(role: Role, version: u64, expires: i64) -> SortedMap<String, Json> {
+    let mut m = SortedMap::new();
     m.insert("_type".into(), s(role.name()));
     m.insert("spec_version".into(), s("1.0.31"));
     m.insert(
@@ -174,12 +174,12 @@ pub struct RoleSpec<'a> {
 pub fn root_signed(
     version: u64,
     expires: i64,
-    roles: &BTreeMap<Role, RoleSpec<'_>>,
+    roles: &std::collections::BTreeMap<Role, RoleSpec<'_>>,
 ) -> Result<Json, String> {
     let mut m = header(Role::Root, version, expires);
     m.insert("consistent_snapshot".into(), Json::Bool(true));
-    let mut keys = BTreeMap::new();
-    let mut role_objs = BTreeMap::new();
+    let mut keys = SortedMap::new();
+    let mut role_objs = SortedMap::new();
     for r in [Role::Root, Role::Timestamp, Role::Snapshot, Role::Targets] {
         let spec = roles
             .get(&r)
@@ -320,7 +320,7 @@ fn signed_obj(file: &[u8]) -> Result<Json, String> {
         .ok_or_else(|| "metadata has no \"signed\" object".to_owned())
 }
 
-fn role_entry(root_file: &Json, role: Role) -> Result<&BTreeMap<String, Json>, String> {
+fn role_entry(root_file: &Json, role: Role) -> Result<&SortedMap<String, Json>, String> {
     root_file
         .as_obj()
         .and_then(|o| o.get("signed"))
@@ -388,7 +388,7 @@ pub fn target_sha256(targets_file: &[u8], target: &str) -> Result<Option<String>
 /// unless it meets both the current and the new root threshold (what clients check).
 pub fn rotate_root(
     current: &str,
-    replace: &BTreeMap<Role, RoleSpec<'_>>,
+    replace: &std::collections::BTreeMap<Role, RoleSpec<'_>>,
     expires: i64,
     old_keys: &[&RepoKey],
 ) -> Result<String, String> {
@@ -406,7 +406,7 @@ pub fn rotate_root(
     signed.insert("expires".into(), s(&format_time(expires)));
     let mut keys = match signed.remove("keys") {
         Some(Json::Obj(k)) => k,
-        _ => BTreeMap::new(),
+        _ => SortedMap::new(),
     };
     let Some(Json::Obj(mut roles)) = signed.remove("roles") else {
         return Err("root has no roles".into());

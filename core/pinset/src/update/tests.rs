@@ -394,7 +394,7 @@ fn targets_rollback_in_snapshot_and_targets_removal() {
     assert_eq!(rejected(&refused(&mut up, &sim, NOW)), RejectKind::Rollback);
     // A snapshot that no longer lists targets.json.
     let mut snap = repository::snapshot_signed(sim.snap_v + 1, sim.expires, 9);
-    set(&mut snap, &["meta"], Json::Obj(BTreeMap::new()));
+    set(&mut snap, &["meta"], Json::Obj(SortedMap::new()));
     sim.snapshot = snap;
     sim.snap_v += 1;
     sim.put_snapshot_and_timestamp();
@@ -415,7 +415,7 @@ fn mix_and_match_snapshot_and_targets_versions() {
     // Without hashes in the timestamp, the version rule catches it.
     let mut ts = repository::timestamp_signed(sim.ts_v + 1, sim.expires, 2, &snap1);
     set(&mut ts, &["meta", "snapshot.json"], {
-        let mut m = BTreeMap::new();
+        let mut m = SortedMap::new();
         m.insert("version".into(), Json::Int(2));
         Json::Obj(m)
     });
@@ -539,7 +539,7 @@ fn threshold_counts_distinct_valid_keys() {
         set(
             &mut r,
             &["roles", "targets"],
-            Json::Obj(BTreeMap::from([
+            Json::Obj(SortedMap::from([
                 (
                     "keyids".to_owned(),
                     Json::Arr(vec![
@@ -559,13 +559,13 @@ fn threshold_counts_distinct_valid_keys() {
         let one: Vec<&RepoKey> = vec![&*k];
         let text = repository::sign(&sim.targets, &one).unwrap();
         let doc = parse_json(text.as_bytes()).unwrap();
-        doc.as_obj().unwrap()["signatures"].clone()
+        doc.as_obj().unwrap().get("signatures").unwrap().clone()
     };
     let Json::Arr(mut sigs) = sig else { panic!() };
     let mut dup = sigs[0].clone();
     set(&mut dup, &["keyid"], Json::Str("deadbeef".into()));
     sigs.push(dup);
-    let env = Json::Obj(BTreeMap::from([
+    let env = Json::Obj(SortedMap::from([
         ("signed".to_owned(), sim.targets.clone()),
         ("signatures".to_owned(), Json::Arr(sigs)),
     ]));
@@ -881,8 +881,8 @@ fn delegations_are_refused_not_skipped() {
     set(
         &mut sim.targets,
         &["delegations"],
-        Json::Obj(BTreeMap::from([
-            ("keys".to_owned(), Json::Obj(BTreeMap::new())),
+        Json::Obj(SortedMap::from([
+            ("keys".to_owned(), Json::Obj(SortedMap::new())),
             ("roles".to_owned(), Json::Arr(vec![])),
         ])),
     );
