@@ -143,25 +143,41 @@ fn sig_work(root: &[u8], role: Role, file: &[u8]) -> (Vec<u8>, Vec<u8>, Vec<u8>)
     let ids = repository::role_keyids(&root, role).unwrap();
     assert_eq!(ids.len(), 1, "{role:?}: one key");
     assert_eq!(repository::role_threshold(&root, role).unwrap(), 1);
-    let keys = root.as_obj().unwrap()["signed"].as_obj().unwrap()["keys"]
+    let keys = root
+        .as_obj()
+        .unwrap()
+        .get("signed")
+        .unwrap()
+        .as_obj()
+        .unwrap()
+        .get("keys")
+        .unwrap()
         .as_obj()
         .unwrap();
-    let k = keys[&ids[0]].as_obj().unwrap();
-    assert_eq!(k["keytype"].as_str(), Some("ed25519"));
-    let public = hex(k["keyval"].as_obj().unwrap()["public"].as_str().unwrap());
+    let k = keys.get(&ids[0]).unwrap().as_obj().unwrap();
+    assert_eq!(k.get("keytype").unwrap().as_str(), Some("ed25519"));
+    let public = hex(k
+        .get("keyval")
+        .unwrap()
+        .as_obj()
+        .unwrap()
+        .get("public")
+        .unwrap()
+        .as_str()
+        .unwrap());
 
     let doc = parse_json(file).unwrap();
     let top = doc.as_obj().unwrap();
-    let Json::Arr(sigs) = &top["signatures"] else {
+    let Json::Arr(sigs) = top.get("signatures").unwrap() else {
         panic!("{role:?}: signatures")
     };
     assert_eq!(sigs.len(), 1, "{role:?}: one signature");
     let s = sigs[0].as_obj().unwrap();
-    assert_eq!(s["keyid"].as_str(), Some(ids[0].as_str()));
+    assert_eq!(s.get("keyid").unwrap().as_str(), Some(ids[0].as_str()));
     let work = (
         public,
-        top["signed"].canonical(),
-        hex(s["sig"].as_str().unwrap()),
+        top.get("signed").unwrap().canonical(),
+        hex(s.get("sig").unwrap().as_str().unwrap()),
     );
     verify(&work);
     work
