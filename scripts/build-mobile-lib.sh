@@ -2,8 +2,8 @@
 # Builds libpinset_ffi.so for this host exactly as it would ship on one Android ABI, and prints
 # its path. This is the library the size budget, the JVM benchmark and the Kotlin tests use.
 #
-#   profile `mobile`: opt-level "s", fat LTO, codegen-units 1, panic = "unwind" (UniFFI turns a
-#   Rust panic into a Kotlin/Swift exception only with unwind), stripped;
+#   profile `mobile`: opt-level "s", fat LTO, codegen-units 1, panic = "abort" (a panic ends the
+#   process; docs/adr/0008-panic-abort-in-the-mobile-library.md), unwind tables kept, stripped;
 #   link: packed relative relocations (DT_RELR, glibc >= 2.36) standing in for the Android
 #   packing in .cargo/config.toml.
 #

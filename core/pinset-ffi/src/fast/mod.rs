@@ -46,7 +46,9 @@ pub const FAST_PROCEED: i32 = 0;
 /// An enforced violation: refuse (the caller gets the verdict from [`refusal`], or from the
 /// UniFFI `enforce`).
 pub const FAST_FULL_PATH: i32 = 1;
-/// Bad arguments, unknown handle, bad host or a panic: take the full path, which reports it.
+/// Bad arguments, unknown handle, bad host, or (in builds that unwind: tests, host tools) a
+/// panic: take the full path, which reports it. The shipped mobile library aborts on a panic
+/// (ADR 0008).
 pub const FAST_ERROR: i32 = -1;
 
 /// Largest input accepted (host and path): a bound against a hostile caller, far above a real

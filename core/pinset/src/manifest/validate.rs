@@ -647,9 +647,74 @@ fn report_uri_problem(s: &str) -> Option<String> {
     (!loopback).then(|| format!("http:// to the non-loopback host '{host}'"))
 }
 
+fn trust_anchors(cx: &mut Ctx<'_>, anchors: &Strings, debug: bool) -> Vec<TrustAnchor> {
+    let mut out = Vec::new();
+    for a in anchors.get_ref() {
+        let s = a.get_ref().as_str();
+        let anchor = match s {
+            "system" if !debug => TrustAnchor::System,
+            "system" => {
+                cx.error(
+                    a.span(),
+                    "debug_overrides trust_anchors take PEM files; 'system' is always trusted",
+                );
+                continue;
+            }
+            "user" => {
+                cx.error(
+                    a.span(),
+                    "'user' CAs are what interception proxies install; pinset does not trust them. \
+                     Put a proxy CA for debugging under [debug_overrides]",
+                );
+                continue;
+            }
+            "" => {
+                cx.error(
+                    a.span(),
+                    "empty trust anchor; use \"system\" or a PEM file path",
+                );
+                continue;
+            }
+            path => {
+                let resolved = cx.base_dir.map(|b| b.join(path));
+                if let Some(r) = &resolved {
+                    // Bounded, regular files only: a FIFO or device never hangs the check.
+                    match read_regular_file(r, MAX_ANCHOR_FILE_BYTES) {
+                        Ok(bytes) => match crate::certificate::parse_certificates(&bytes) {
+                            Ok(certs) if !certs.is_empty() => {}
+                            Ok(_) => cx.error(
+                                a.span(),
+                                format!("trust anchor file '{path}' holds no certificate"),
+                            ),
+                            Err(e) => {
+                                cx.error(a.span(), format!("trust anchor file '{path}': {e}"))
+                            }
+                        },
+                        Err(ReadError::Io(e)) => cx.error(
+                            a.span(),
+                            format!("cannot read trust anchor file '{path}': {e}"),
+                        ),
+                        Err(e) => cx.error(a.span(), format!("trust anchor file '{path}': {e}")),
+                    }
+                }
+                TrustAnchor::Pem {
+                    path: path.to_owned(),
+                    resolved,
+                }
+            }
+        };
+        if out.contains(&anchor) {
+            cx.error(a.span(), format!("duplicate trust anchor '{s}'"));
+        } else {
+            out.push(anchor);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod report_uri_tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::panic)]
     use super::report_uri_problem;
 
     /// Every URI accepted here means the same to the WHATWG parser (the `url` crate, which the
@@ -744,69 +809,4 @@ mod report_uri_tests {
             assert!(got.contains(why), "{s}: {got}");
         }
     }
-}
-
-fn trust_anchors(cx: &mut Ctx<'_>, anchors: &Strings, debug: bool) -> Vec<TrustAnchor> {
-    let mut out = Vec::new();
-    for a in anchors.get_ref() {
-        let s = a.get_ref().as_str();
-        let anchor = match s {
-            "system" if !debug => TrustAnchor::System,
-            "system" => {
-                cx.error(
-                    a.span(),
-                    "debug_overrides trust_anchors take PEM files; 'system' is always trusted",
-                );
-                continue;
-            }
-            "user" => {
-                cx.error(
-                    a.span(),
-                    "'user' CAs are what interception proxies install; pinset does not trust them. \
-                     Put a proxy CA for debugging under [debug_overrides]",
-                );
-                continue;
-            }
-            "" => {
-                cx.error(
-                    a.span(),
-                    "empty trust anchor; use \"system\" or a PEM file path",
-                );
-                continue;
-            }
-            path => {
-                let resolved = cx.base_dir.map(|b| b.join(path));
-                if let Some(r) = &resolved {
-                    // Bounded, regular files only: a FIFO or device never hangs the check.
-                    match read_regular_file(r, MAX_ANCHOR_FILE_BYTES) {
-                        Ok(bytes) => match crate::certificate::parse_certificates(&bytes) {
-                            Ok(certs) if !certs.is_empty() => {}
-                            Ok(_) => cx.error(
-                                a.span(),
-                                format!("trust anchor file '{path}' holds no certificate"),
-                            ),
-                            Err(e) => {
-                                cx.error(a.span(), format!("trust anchor file '{path}': {e}"))
-                            }
-                        },
-                        Err(ReadError::Io(e)) => cx.error(
-                            a.span(),
-                            format!("cannot read trust anchor file '{path}': {e}"),
-                        ),
-                        Err(e) => cx.error(a.span(), format!("trust anchor file '{path}': {e}")),
-                    }
-                }
-                TrustAnchor::Pem {
-                    path: path.to_owned(),
-                    resolved,
-                }
-            }
-        };
-        if out.contains(&anchor) {
-            cx.error(a.span(), format!("duplicate trust anchor '{s}'"));
-        } else {
-            out.push(anchor);
-        }
-    }
-    out
 }
