@@ -19,7 +19,7 @@
 //! | [`manifest`] | the strict TOML pin manifest with `file:line:col` diagnostics |
 //! | [`policy`] | most-specific-wins rule lookup and the pin decision |
 //! | `attest` | offline Sigstore bundle verification: transparency log, certificate, identity (feature `attest`) |
-//! | [`certificate`] | the one home of certificate bytes: DER reader (TLV) and the SEQUENCE header, SPKI location, X.509 structure check, RFC 4514 names, PEM files and encoding (key files are read by `signing`, `update` and `attest`) |
+//! | [`certificate`] | the one home of certificate bytes: DER reader (TLV) and the SEQUENCE header, SPKI location, X.509 structure check, RFC 4514 names, PEM files and encoding, the SPKI / PKCS#8 / SEC1 key containers (key PEM files are read by `signing`, `update` and `attest`) |
 //! | [`trust`] | the trust-anchor model: each rule's own anchors, files read bounded |
 //! | `chain` | path validation with webpki against the host's rule's roots, pins on the verified path (feature `tls` or `spiffe`) |
 //! | `generate` | Android NSC, OkHttp `CertificatePinner`, iOS ATS from one manifest, with weaknesses stated (feature `generate`) |
