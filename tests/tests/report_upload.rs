@@ -14,7 +14,7 @@ use pinset::report::{PinReporter, Report, UploadError, UriReporter};
 use pinset::verifier::{PinningConfig, TrustMode};
 use pinset::{Manifest, Policy};
 use pinset_tests::tls::{Server, ServerSpec, connect};
-use pinset_tests::{Pki, root};
+use pinset_tests::{Cert, Pki, root};
 
 /// A POST as the collector received it.
 #[derive(Debug)]
@@ -31,40 +31,90 @@ fn collector(status: u16) -> (SocketAddr, Receiver<Received>) {
     let (tx, rx) = channel();
     std::thread::spawn(move || {
         for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { return };
-            let mut rd = BufReader::new(stream.try_clone().unwrap());
-            let mut request_line = String::new();
-            rd.read_line(&mut request_line).unwrap();
-            let (mut length, mut content_type) = (0usize, String::new());
-            loop {
-                let mut line = String::new();
-                rd.read_line(&mut line).unwrap();
-                if line == "\r\n" || line.is_empty() {
-                    break;
-                }
-                let (k, v) = line.split_once(':').unwrap();
-                match k.to_ascii_lowercase().as_str() {
-                    "content-length" => length = v.trim().parse().unwrap(),
-                    "content-type" => v.trim().clone_into(&mut content_type),
-                    _ => {}
-                }
+            let Ok(stream) = stream else { return };
+            if let Some(r) = serve(stream, status) {
+                let _ = tx.send(r);
             }
-            let mut body = vec![0; length];
-            rd.read_exact(&mut body).unwrap();
-            let _ = write!(stream, "HTTP/1.1 {status} X\r\nContent-Length: 0\r\n\r\n");
-            let _ = tx.send(Received {
-                request_line: request_line.trim_end().to_owned(),
-                content_type,
-                body: String::from_utf8(body).unwrap(),
-            });
         }
     });
     (addr, rx)
 }
 
+/// An HTTPS collector on 127.0.0.1 (rustls) presenting `leaf` and `rest`, answering 204.
+fn tls_collector(leaf: &Cert, rest: &[&Cert]) -> (SocketAddr, Receiver<Received>) {
+    let spec = ServerSpec::new(leaf, rest);
+    let config = Arc::new(
+        rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(spec.chain, spec.key)
+        .unwrap(),
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = channel();
+    std::thread::spawn(move || {
+        for tcp in listener.incoming() {
+            let Ok(tcp) = tcp else { return };
+            tcp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            let conn = rustls::ServerConnection::new(config.clone()).unwrap();
+            let stream = rustls::StreamOwned::new(conn, tcp);
+            // A client that refuses the certificate ends the handshake: nothing is received.
+            if let Some(r) = serve(stream, 204) {
+                let _ = tx.send(r);
+            }
+        }
+    });
+    (addr, rx)
+}
+
+/// Reads one request from `stream` and answers `status`; `None` when the connection (or its TLS
+/// handshake) fails before a whole request arrived.
+fn serve(mut stream: impl Read + Write, status: u16) -> Option<Received> {
+    let mut rd = BufReader::new(&mut stream);
+    let mut request_line = String::new();
+    rd.read_line(&mut request_line).ok()?;
+    let (mut length, mut content_type) = (0usize, String::new());
+    loop {
+        let mut line = String::new();
+        rd.read_line(&mut line).ok()?;
+        if line == "\r\n" || line.is_empty() {
+            break;
+        }
+        let (k, v) = line.split_once(':')?;
+        match k.to_ascii_lowercase().as_str() {
+            "content-length" => length = v.trim().parse().ok()?,
+            "content-type" => v.trim().clone_into(&mut content_type),
+            _ => {}
+        }
+    }
+    let mut body = vec![0; length];
+    rd.read_exact(&mut body).ok()?;
+    drop(rd);
+    let _ = write!(stream, "HTTP/1.1 {status} X\r\nContent-Length: 0\r\n\r\n");
+    let _ = stream.flush();
+    Some(Received {
+        request_line: request_line.trim_end().to_owned(),
+        content_type,
+        body: String::from_utf8(body).ok()?,
+    })
+}
+
 fn pinned_config(extra: &str, reporter: Arc<UriReporter>, pki: &Pki) -> Arc<rustls::ClientConfig> {
+    pinned_config_for("api.example.com", extra, reporter, pki)
+}
+
+fn pinned_config_for(
+    host: &str,
+    extra: &str,
+    reporter: Arc<UriReporter>,
+    pki: &Pki,
+) -> Arc<rustls::ClientConfig> {
     let src = pinset_tests::manifest_for(
-        "api.example.com",
+        host,
         &[root("a").pin(), root("b").pin()],
         extra,
     );
@@ -211,4 +261,46 @@ fn the_queue_is_bounded_and_never_blocks_the_caller() {
     assert!(uploader.dropped() >= 95, "{uploader:?}");
     assert!(uploader.dropped() <= 96, "{uploader:?}");
     held.join().unwrap();
+}
+
+/// The collector is the pinned host itself (same name, same certificate), and its pins fail: the
+/// report still arrives over TLS, validated with the uploader's roots and never with the pins.
+/// With roots that do not include the collector's CA nothing is received: the upload's TLS does
+/// validate.
+#[test]
+fn an_https_collector_that_is_the_failing_pinned_host_gets_the_report() {
+    let pki = Pki::new("self-report", &["localhost"]);
+    let (addr, received) = tls_collector(&pki.leaf, &[&pki.intermediate]);
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(pki.root.der.clone()).unwrap();
+    let uploader = Arc::new(UriReporter::with_roots(roots, 8).unwrap());
+    let extra = format!("report_uris = [\"https://localhost:{}/r\"]", addr.port());
+    let cfg = pinned_config_for("localhost", &extra, uploader.clone(), &pki);
+    let server = Server::start(ServerSpec::new(&pki.leaf, &[&pki.intermediate]), 1);
+    let refused = connect(&cfg, "localhost", server.addr).result;
+    assert!(refused.is_err(), "the pins must fail: {refused:?}");
+    wait_delivered(&uploader, 1);
+    let got = received.recv_timeout(Duration::from_secs(5)).unwrap();
+    assert_eq!(got.request_line, "POST /r HTTP/1.1");
+    let json: serde_json::Value = serde_json::from_str(&got.body).unwrap();
+    assert_eq!(json["noted-hostname"], "localhost");
+    assert_eq!(json["validation-result"], "violation");
+
+    // Control: an uploader without the collector's CA is refused by the collector's certificate.
+    let untrusting = UriReporter::with_roots(rustls::RootCertStore::empty(), 8).unwrap();
+    untrusting.report(&report_to(vec![format!("https://localhost:{}/r", addr.port())]));
+    let mut failures = Vec::new();
+    for _ in 0..200 {
+        failures.extend(untrusting.take_failures());
+        if !failures.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    assert!(
+        matches!(&failures[..], [UploadError::Io { why, .. }] if why.contains("certificate") || why.contains("issuer")),
+        "{failures:?}"
+    );
+    assert_eq!(untrusting.delivered(), 0);
+    assert!(received.recv_timeout(Duration::from_millis(300)).is_err());
 }

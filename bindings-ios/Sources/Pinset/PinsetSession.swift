@@ -11,6 +11,7 @@ import Security
 public final class PinsetSessionDelegate: NSObject, URLSessionDelegate, @unchecked Sendable {
     private let lock = NSLock()
     private var active: PinsetFFI.Pinset
+    private var activeReporter: PinReporter?
     /// The pins in force; a `PinsetUpdater` replaces them, under the lock, on an accepted update.
     private var pinset: PinsetFFI.Pinset {
         lock.lock()
@@ -19,25 +20,51 @@ public final class PinsetSessionDelegate: NSObject, URLSessionDelegate, @uncheck
     }
     /// Called with every pin verdict other than `trusted` and `notPinned`: an enforced violation
     /// (the connection is refused), a report-only violation or an expired pin-set (allowed, and
-    /// reported to the sink), and an exempt host (allowed).
+    /// reported to the `reporter`), and an exempt host (allowed).
     public var onVerdict: (@Sendable (PinVerdict) -> Void)?
+
+    /// Where reports go: RFC 7469-style JSON (violations, report-only, expiry) with the rule's
+    /// `report_uris`, at most once per 24 h per host, port, rule, outcome and path pins (decided in
+    /// Rust), called during the trust evaluation (queue, do not block). `UriReporter.shared` after
+    /// `init`; another `PinReporter` replaces it, `nil` turns reporting off. It stays in place when
+    /// a `PinsetUpdater` replaces the pins (and receives its rejected-update reports).
+    public var reporter: PinReporter? {
+        get {
+            lock.lock()
+            defer { lock.unlock() }
+            return activeReporter
+        }
+        set {
+            lock.lock()
+            defer { lock.unlock() }
+            activeReporter = newValue
+            active.setReporter(reporter: newValue)
+        }
+    }
 
     /// Loads a manifest (the same `pins.toml` the CLI checks) with the bytes (PEM or DER) of its
     /// trust-anchor files, keyed by the path exactly as the manifest writes it (e.g. read from the
-    /// app bundle). A rule whose anchor file is not supplied makes this throw.
-    public init(manifestToml: String, anchors: [String: Data] = [:]) throws {
-        self.active = try PinsetFFI.Pinset.fromTomlWithAnchors(manifest: manifestToml, anchors: anchors)
+    /// app bundle). A rule whose anchor file is not supplied makes this throw. Reports go to the
+    /// manifest's `report_uris` (`UriReporter.shared`) until `reporter` is changed.
+    public convenience init(manifestToml: String, anchors: [String: Data] = [:]) throws {
+        let pinset = try PinsetFFI.Pinset.fromTomlWithAnchors(manifest: manifestToml, anchors: anchors)
+        self.init(pinset: pinset, reporter: UriReporter.shared)
     }
 
-    /// A delegate for `pinset` (a `PinsetUpdater`'s).
-    init(pinset: PinsetFFI.Pinset) {
+    /// A delegate for `pinset` (a `PinsetUpdater`'s), reporting to `reporter`.
+    init(pinset: PinsetFFI.Pinset, reporter: PinReporter?) {
         self.active = pinset
+        self.activeReporter = reporter
+        super.init()
+        pinset.setReporter(reporter: reporter)
     }
 
+    /// The pins of an accepted update: `next` gets this delegate's reporter before it is used.
     func replacePinset(_ next: PinsetFFI.Pinset) {
         lock.lock()
+        defer { lock.unlock() }
+        next.setReporter(reporter: activeReporter)
         active = next
-        lock.unlock()
     }
 
     public func urlSession(

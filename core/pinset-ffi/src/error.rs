@@ -31,7 +31,7 @@ pub enum PinsetError {
         /// Details.
         reason: String,
     },
-    /// A Kotlin/Swift callback (signer, report sink) failed or threw.
+    /// A Kotlin/Swift callback (signer, reporter) failed or threw.
     #[error("callback failed: {reason}")]
     Callback {
         /// What the foreign side reported.

@@ -1,4 +1,4 @@
-//! The `Pinset` object: a loaded manifest, its pin checks and its report sink.
+//! The `Pinset` object: a loaded manifest, its pin checks and its reporter.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -46,17 +46,21 @@ pub struct PinVerdict {
     pub message: String,
 }
 
-/// Receives violation/expiry reports (RFC 7469-style JSON) that the core's `report::Throttle`
-/// found due: at most once per 24 h per host, port, rule, outcome and path pins (the rustls
-/// verifier's policy too).
+/// The foreign side of the core's `report::PinReporter`: receives the violation and expiry
+/// reports (RFC 7469-style JSON) that the core's `report::Throttle` found due, at most once per
+/// 24 h per host, port, rule, outcome and path pins (the rustls verifier's policy too), and the
+/// rejected-update reports of a `PinsetUpdater`. The Kotlin and Swift layers install their
+/// `UriReporter` (POST to `report_uris`) unless the app replaces or removes it.
 #[uniffi::export(foreign)]
-pub trait ReportSink: Send + Sync {
-    /// Deliver one report (queue it; do not block).
-    fn report(&self, json: String) -> Result<(), PinsetError>;
+pub trait PinReporter: Send + Sync {
+    /// Deliver one report: `json` is the body, `report_uris` where the manifest says to send it
+    /// (the rule's, else `[defaults]`'s; empty for a rejected update, which has no rule). Runs on
+    /// the handshake thread: queue the upload, do not block.
+    fn report(&self, json: String, report_uris: Vec<String>) -> Result<(), PinsetError>;
 }
 
 /// The app's reporter as the core's.
-struct Foreign(Arc<dyn ReportSink>);
+struct Foreign(Arc<dyn PinReporter>);
 
 impl std::fmt::Debug for Foreign {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -67,7 +71,7 @@ impl std::fmt::Debug for Foreign {
 impl pinset::report::PinReporter for Foreign {
     fn report(&self, report: &pinset::report::Report) {
         // A failing reporter must not change the pin decision.
-        let _ = self.0.report(report.to_json());
+        let _ = self.0.report(report.to_json(), report.report_uris.clone());
     }
 }
 
@@ -79,7 +83,7 @@ pub struct Pinset {
     pub(crate) pins: PinCache,
     /// Each rule's trust anchors, resolved from the bytes the app supplied.
     pub(crate) anchors: ManifestAnchors,
-    reporter: Mutex<Option<Arc<dyn ReportSink>>>,
+    reporter: Mutex<Option<Arc<dyn PinReporter>>>,
     /// Which reports are due: the core's one reporting policy.
     throttle: Throttle,
 }
@@ -150,10 +154,10 @@ impl Pinset {
         crate::fast::register(&self)
     }
 
-    /// Where violation reports go.
-    pub fn set_report_sink(&self, sink: Arc<dyn ReportSink>) {
+    /// Where reports go; `None`: nowhere (reports are then not even built).
+    pub fn set_reporter(&self, reporter: Option<Arc<dyn PinReporter>>) {
         if let Ok(mut s) = self.reporter.lock() {
-            *s = Some(sink);
+            *s = reporter;
         }
     }
 
@@ -168,7 +172,7 @@ impl Pinset {
     /// Applies the pins to a **validated** chain (DER, leaf first, trust anchor last) as the
     /// platform's trust manager returned it. `now_unix` is seconds since the epoch. Always returns
     /// the full verdict (every certificate's pin); violations, report-only and expired pin-sets
-    /// are reported to the sink.
+    /// are reported to the reporter.
     pub fn evaluate(
         &self,
         host: String,
@@ -322,15 +326,16 @@ impl Pinset {
     }
 
     /// The reporter of `previous` carries over to this object (an updater's new pins).
-    pub(crate) fn inherit_sink(&self, previous: &Self) {
-        let sink = previous.reporter.lock().ok().and_then(|s| s.clone());
-        if let (Some(sink), Ok(mut s)) = (sink, self.reporter.lock()) {
-            *s = Some(sink);
+    pub(crate) fn inherit_reporter(&self, previous: &Self) {
+        let reporter = previous.reporter.lock().ok().and_then(|s| s.clone());
+        if let Ok(mut s) = self.reporter.lock() {
+            *s = reporter;
         }
     }
 
-    /// Reports a rejected update cycle to the sink, at most once per 24 h per repository and
-    /// rejection kind (the same core throttle as pin failures).
+    /// Reports a rejected update cycle to the reporter, at most once per 24 h per repository and
+    /// rejection kind (the same core throttle as pin failures). It has no rule, hence no
+    /// `report_uris`: a `UriReporter` does not upload it, an app's reporter receives it.
     pub(crate) fn report_update_rejection(
         &self,
         repository: &str,
@@ -338,7 +343,7 @@ impl Pinset {
         active_serial: u64,
         now: i64,
     ) {
-        let Some(sink) = self.reporter.lock().ok().and_then(|s| s.clone()) else {
+        let Some(reporter) = self.reporter.lock().ok().and_then(|s| s.clone()) else {
             return;
         };
         let key = pinset::report::ReportKey {
@@ -349,8 +354,11 @@ impl Pinset {
             path: Vec::new(),
         };
         if self.throttle.due(key, now) {
-            // A failing sink changes nothing.
-            let _ = sink.report(rejection.report_json(repository, active_serial, now));
+            // A failing reporter changes nothing.
+            let _ = reporter.report(
+                rejection.report_json(repository, active_serial, now),
+                Vec::new(),
+            );
         }
     }
 }

@@ -53,7 +53,7 @@ pub enum UpdateOutcomeKind {
     /// The cycle could not finish (offline, expired metadata, storage); the LKG stays active.
     Stale,
     /// The repository served something that must not be accepted; the LKG stays active and the
-    /// rejection went to the report sink.
+    /// rejection went to the reporter.
     Rejected,
 }
 
@@ -256,7 +256,7 @@ impl PinsetUpdater {
 
     /// Runs one refresh cycle at `now_unix` (Unix seconds) through the fetch callback. Blocking:
     /// call it off the main thread. Cycles are serialised. A rejection is reported to the
-    /// active [`Pinset`]'s report sink (at most once per 24 h per repository and reason).
+    /// active [`Pinset`]'s reporter (at most once per 24 h per repository and reason).
     pub fn refresh(&self, now_unix: i64) -> UpdateOutcome {
         let Ok(mut updater) = self.updater.lock() else {
             return UpdateOutcome {
@@ -285,7 +285,7 @@ impl PinsetUpdater {
             match Pinset::load(&active.text, self.anchors.clone()) {
                 Ok(next) => {
                     let old = self.pinset();
-                    next.inherit_sink(&old);
+                    next.inherit_reporter(&old);
                     match self.current.write() {
                         Ok(mut p) => *p = next,
                         Err(poisoned) => *poisoned.into_inner() = next,

@@ -4,14 +4,15 @@
 
 use std::sync::{Arc, Mutex};
 
-use pinset_ffi::{DecisionKind, PinVerdict, Pinset, PinsetError, ReportSink, pin_of_certificate};
+use pinset_ffi::{DecisionKind, PinReporter, PinVerdict, Pinset, PinsetError, pin_of_certificate};
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 
 #[derive(Debug, Default)]
-struct Sink(Mutex<Vec<String>>);
-impl ReportSink for Sink {
-    fn report(&self, json: String) -> Result<(), PinsetError> {
+struct Sink(Mutex<Vec<String>>, Mutex<Vec<Vec<String>>>);
+impl PinReporter for Sink {
+    fn report(&self, json: String, report_uris: Vec<String>) -> Result<(), PinsetError> {
         self.0.lock().unwrap().push(json);
+        self.1.lock().unwrap().push(report_uris);
         Ok(())
     }
 }
@@ -45,7 +46,7 @@ fn pinset(pins: [&str; 2], extra: &str) -> (Arc<Pinset>, Arc<Sink>) {
     );
     let p = Pinset::from_toml(toml).unwrap();
     let sink = Arc::new(Sink::default());
-    p.set_report_sink(sink.clone());
+    p.set_reporter(Some(sink.clone()));
     (p, sink)
 }
 
@@ -114,6 +115,55 @@ fn report_only_and_expired_proceed_with_a_verdict() {
         .unwrap();
     assert_eq!((v.kind, v.allowed), (DecisionKind::Expired, true));
     assert_eq!(sink.0.lock().unwrap().len(), 1);
+}
+
+#[test]
+fn the_reporter_gets_the_rules_report_uris_and_can_be_removed() {
+    let chain = chain();
+    let toml = format!(
+        "version = 1\n[defaults]\nreport_uris = [\"https://d.example/r\"]\n\
+         [[domain]]\nname = \"api.example.com\"\npins = [\"{}\", \"{}\"]\n\
+         report_uris = [\"https://r.example/a\", \"http://127.0.0.1:9/b\"]\n\
+         [[domain]]\nname = \"b.example.com\"\npins = [\"{}\", \"{}\"]\n",
+        other_pin(),
+        other_pin(),
+        other_pin(),
+        other_pin()
+    );
+    let p = Pinset::from_toml(toml).unwrap();
+    let sink = Arc::new(Sink::default());
+    p.set_reporter(Some(sink.clone()));
+    p.enforce("api.example.com".into(), chain.clone(), NOW, None)
+        .unwrap();
+    p.enforce("b.example.com".into(), chain.clone(), NOW, None)
+        .unwrap();
+    assert_eq!(
+        *sink.1.lock().unwrap(),
+        [
+            vec![
+                "https://r.example/a".to_owned(),
+                "http://127.0.0.1:9/b".to_owned()
+            ],
+            vec!["https://d.example/r".to_owned()],
+        ]
+    );
+    let json = sink.0.lock().unwrap()[0].clone();
+    assert!(
+        json.contains("\"noted-hostname\": \"api.example.com\""),
+        "{json}"
+    );
+    assert!(
+        !json.contains("report"),
+        "report_uris are not part of the JSON: {json}"
+    );
+    // Removed: a new violation (another port, so not throttled) reaches nobody.
+    p.set_reporter(None);
+    let v = p
+        .enforce("api.example.com".into(), chain, NOW, Some(8443))
+        .unwrap()
+        .unwrap();
+    assert_eq!(v.kind, DecisionKind::Violation);
+    assert_eq!(sink.0.lock().unwrap().len(), 2);
 }
 
 #[test]

@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 
 use pinset_ffi::{
-    HeaderField, HttpRequest, Pinset, PinsetError, ReportSink, RequestSigner, SignOptions,
+    HeaderField, HttpRequest, PinReporter, Pinset, PinsetError, RequestSigner, SignOptions,
     pin_of_certificate, sign_request_with_key, sign_request_with_signer, verify_request,
 };
 
@@ -33,8 +33,8 @@ fn hostile_bytes() -> Vec<Vec<u8>> {
 
 #[derive(Debug)]
 struct Sink(Mutex<usize>);
-impl ReportSink for Sink {
-    fn report(&self, _json: String) -> Result<(), PinsetError> {
+impl PinReporter for Sink {
+    fn report(&self, _json: String, _report_uris: Vec<String>) -> Result<(), PinsetError> {
         *self.0.lock().unwrap() += 1;
         Err(PinsetError::Callback {
             reason: "sink failure must not change the decision".into(),
@@ -76,7 +76,7 @@ fn every_export_survives_hostile_arguments() {
     let manifest = "version = 1\n[[domain]]\nname = \"a.example\"\nenforce = false\npins = [\"sha256/YLh1dUR9y6Kja30RrAn7JKnbQG/uEtLMkBgFF2Fuihg=\"]\n";
     let p = Pinset::from_toml(manifest.into()).unwrap();
     let sink = Arc::new(Sink(Mutex::new(0)));
-    p.set_report_sink(sink.clone());
+    p.set_reporter(Some(sink.clone()));
     for host in hostile_strings() {
         for chain in [vec![], hostile_bytes(), vec![vec![0u8; 10]; 100]] {
             let _ = no_panic(|| p.evaluate(host.clone(), chain.clone(), i64::MIN, Some(0)));

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use pinset::update::Role;
 use pinset::update::repository::{self, RepoKey, RoleSpec};
 use pinset_ffi::{
-    DecisionKind, FetchResult, PinsetError, PinsetUpdater, ReportSink, UpdateFetcher,
+    DecisionKind, FetchResult, PinReporter, PinsetError, PinsetUpdater, UpdateFetcher,
     UpdateOutcomeKind, UpdateStore, pin_of_certificate,
 };
 use rcgen::{CertificateParams, KeyPair};
@@ -142,8 +142,8 @@ impl UpdateFetcher for Repo {
 
 #[derive(Debug, Default)]
 struct Sink(Mutex<Vec<String>>);
-impl ReportSink for Sink {
-    fn report(&self, json: String) -> Result<(), PinsetError> {
+impl PinReporter for Sink {
+    fn report(&self, json: String, _report_uris: Vec<String>) -> Result<(), PinsetError> {
         self.0.lock().unwrap().push(json);
         Ok(())
     }
@@ -206,7 +206,7 @@ fn lkg_at_construction_then_updated_no_change_rejected_stale() {
 
     // The baseline's reporter carries over to new pins.
     let sink = Arc::new(Sink::default());
-    u.pinset().set_report_sink(sink.clone());
+    u.pinset().set_reporter(Some(sink.clone()));
     let before = u.pinset();
 
     // An empty repository: timestamp.json is 404 → stale, LKG stays.

@@ -96,7 +96,7 @@ pub extern "system" fn Java_dev_pinset_FastPathJni_decide<'local>(
     let Some(outcome) = outcome_of_array(&mut env, handle, &input, len, now_unix) else {
         return FAST_ERROR;
     };
-    // Out of the critical region: reporting may call the app's sink (a JVM upcall).
+    // Out of the critical region: reporting may call the app's reporter (a JVM upcall).
     // AssertUnwindSafe: after a panic the outcome is dropped, and the object's shared state sits
     // behind mutexes (poisoned, not half-updated).
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| outcome.finish(now_unix)))
@@ -119,7 +119,7 @@ pub extern "system" fn Java_dev_pinset_FastPathJni_refusal<'local>(
     let Some(outcome) = outcome_of_array(&mut env, handle, &input, len, now_unix) else {
         return null;
     };
-    // Out of the critical region: reporting may call the app's sink (a JVM upcall).
+    // Out of the critical region: reporting may call the app's reporter (a JVM upcall).
     let Ok(Some(verdict)) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         refusal_of(outcome, now_unix)
     })) else {

@@ -18,7 +18,7 @@
 //! path (`Policy::check_path_cached`, with this object's pin cache: a certificate seen before,
 //! byte for byte, costs a comparison instead of a SHA-256). The answer is "proceed", "refuse" or
 //! "error". Report-only violations and expired pin-sets proceed here after the report is handed
-//! to the sink (de-duplicated exactly as on the full path; the sink is called after the JVM array
+//! to the reporter (de-duplicated exactly as on the full path; the reporter is called after the JVM array
 //! is released). For an enforced violation the Kotlin layer asks [`refusal`] (the JNI `refusal`
 //! entry) for the verdict, which reports it and returns it serialized; on an error, or when that
 //! returns nothing, it takes the UniFFI `enforce`, which decides again from the full
@@ -41,7 +41,7 @@ pub use jni::pinset_fast_decide;
 use outcome::{decide_in_place, refusal_of};
 
 /// The connection may proceed (trusted, not pinned, exempt; or report-only / expired pin-set,
-/// already handed to the report sink).
+/// already handed to the reporter).
 pub const FAST_PROCEED: i32 = 0;
 /// An enforced violation: refuse (the caller gets the verdict from [`refusal`], or from the
 /// UniFFI `enforce`).
@@ -70,7 +70,7 @@ pub fn decide(handle: u64, input: &[u8], now_unix: i64) -> i32 {
 }
 
 /// For an input whose path the policy refuses (an enforced violation): the verdict, reported to
-/// the sink if due, in UniFFI's serialized form of [`PinVerdict`](crate::PinVerdict) (what the
+/// the reporter if due, in UniFFI's serialized form of [`PinVerdict`](crate::PinVerdict) (what the
 /// generated Kotlin `FfiConverterTypePinVerdict.read` decodes), so the refusal does not need a
 /// UniFFI call to build the exception. `None` for anything else: the caller then takes the UniFFI
 /// path, which decides again.

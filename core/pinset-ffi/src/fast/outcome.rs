@@ -9,20 +9,20 @@ use super::{FAST_ERROR, FAST_FULL_PATH, FAST_PROCEED};
 use crate::{PinVerdict, Pinset};
 
 /// What [`decide_in_place`] found. Reporting is a separate step because it may call back into
-/// the app (the report sink), which must not happen while the JVM's array is held in a critical
+/// the app (the reporter), which must not happen while the JVM's array is held in a critical
 /// region.
 pub(crate) enum Outcome {
     /// The answer, nothing else to do.
     Answer(i32),
     /// A report-only violation or an expired pin-set: the connection proceeds once the report is
-    /// handed to the sink (if an identical one was not sent within 24 h).
+    /// handed to the reporter (if an identical one was not sent within 24 h).
     ReportThenProceed(Reportable),
     /// An enforced violation: the connection must be refused.
     Refuse(Reportable),
 }
 
 /// A reportable decision with what reporting and explaining it needs (owned: the JVM array is
-/// released before the report sink may be called).
+/// released before the reporter may be called).
 pub(crate) struct Reportable {
     pinset: Arc<Pinset>,
     host: String,
@@ -32,7 +32,7 @@ pub(crate) struct Reportable {
 }
 
 impl Reportable {
-    /// The full verdict, reported to the sink if due (same as the UniFFI `enforce`).
+    /// The full verdict, reported to the reporter if due (same as the UniFFI `enforce`).
     fn explain_and_report(&self, now_unix: i64) -> PinVerdict {
         self.pinset
             .explain_and_report(&self.host, self.decision, &self.chain, now_unix, self.port)

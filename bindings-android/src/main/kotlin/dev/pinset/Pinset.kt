@@ -3,7 +3,7 @@ package dev.pinset
 import dev.pinset.ffi.HeaderField
 import dev.pinset.ffi.HttpRequest
 import dev.pinset.ffi.PinVerdict
-import dev.pinset.ffi.ReportSink
+import dev.pinset.ffi.PinReporter
 import dev.pinset.ffi.RequestSigner
 import dev.pinset.ffi.SignOptions
 import dev.pinset.ffi.signRequestWithSigner
@@ -29,11 +29,12 @@ class Pinset internal constructor(internal val core: dev.pinset.ffi.Pinset) {
          * Loads a pin manifest (the same `pins.toml` the CLI checks and generates from) with the bytes
          * (PEM or DER) of its trust-anchor files, keyed by the path exactly as the manifest writes it
          * (e.g. read from Android assets). A rule whose anchor file is not supplied fails the load.
+         * Reports go to the manifest's `report_uris` ([UriReporter.shared]) until [reporter] is changed.
          */
         @JvmStatic
         @JvmOverloads
         fun load(manifestToml: String, anchors: Map<String, ByteArray> = emptyMap()): Pinset =
-            Pinset(dev.pinset.ffi.Pinset.fromTomlWithAnchors(manifestToml, anchors))
+            Pinset(dev.pinset.ffi.Pinset.fromTomlWithAnchors(manifestToml, anchors)).apply { reporter = UriReporter.shared }
     }
 
     private val trustCache = ConcurrentHashMap<String, HostTrust>()
@@ -53,12 +54,18 @@ class Pinset internal constructor(internal val core: dev.pinset.ffi.Pinset) {
     /** Which manifest anchor (file path, or `system`) the validated [path] of [host] ends at. */
     fun anchorOf(host: String, path: List<X509Certificate>): String? = core.anchorOf(host, path.map { it.encoded })
 
-    /** Receives RFC 7469-style JSON reports (violations, report-only, expiry); rate-limited in Rust. */
-    fun onReport(listener: (String) -> Unit) {
-        core.setReportSink(object : ReportSink {
-            override fun report(json: String) = listener(json)
-        })
-    }
+    /**
+     * Where reports go: RFC 7469-style JSON (violations, report-only, expiry) with the rule's
+     * `report_uris`, at most once per 24 h per host, port, rule, outcome and path pins (decided in
+     * Rust), called on the handshake thread (queue, do not block). [UriReporter.shared] after
+     * [load]; another [PinReporter] replaces it, null turns reporting off.
+     */
+    @Volatile
+    var reporter: PinReporter? = null
+        set(value) {
+            core.setReporter(value)
+            field = value
+        }
 
     /** Applies the pins to a **validated** chain (leaf first, trust anchor last): the full verdict. */
     fun check(host: String, validatedChain: List<X509Certificate>, port: Int? = null): PinVerdict =

@@ -3,6 +3,7 @@ package dev.pinset
 import dev.pinset.ffi.DecisionKind
 import dev.pinset.ffi.HttpRequest
 import dev.pinset.ffi.HeaderField
+import dev.pinset.ffi.PinReporter
 import dev.pinset.ffi.PinsetException
 import dev.pinset.ffi.RequestSigner
 import dev.pinset.ffi.SignOptions
@@ -96,7 +97,7 @@ class PinsetTest {
         val root = ca("root"); val int = intermediate("int", root)
         val pinset = Pinset.load(manifest(pin(ca("x")), pin(ca("y")), extra = "enforce = false"))
         val reports = mutableListOf<String>()
-        pinset.onReport { reports += it }
+        pinset.reporter = object : PinReporter { override fun report(json: String, reportUris: List<String>) { reports += json } }
         server(leaf(int), int).use { assertEquals("ok", get(client(pinset, root), it)) }
         assertEquals(1, reports.size)
         assertTrue(reports[0].contains("\"validation-result\": \"report-only\""), reports[0])
@@ -180,10 +181,10 @@ class PinsetTest {
         val root = ca("root")
         val p = Pinset.load(manifest(pin(ca("x")), pin(ca("y")), extra = "enforce = false"))
         val reports = mutableListOf<String>()
-        p.onReport { reports += it }
+        p.reporter = object : PinReporter { override fun report(json: String, reportUris: List<String>) { reports += json } }
         val input = FastPath.input("localhost", listOf(root.certificate), 8443)!!
         val now = System.currentTimeMillis() / 1000
-        // The sink is called from the JNI call (after the array is released), not via UniFFI enforce.
+        // The reporter is called from the JNI call (after the array is released), not via UniFFI enforce.
         assertEquals(0, FastPathJni.decide(p.fastHandle, input, input.size, now))
         assertEquals(1, reports.size)
         assertTrue(reports[0].contains("\"port\": 8443"), reports[0])

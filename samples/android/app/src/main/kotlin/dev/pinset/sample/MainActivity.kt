@@ -5,6 +5,8 @@ import android.os.Bundle
 import android.util.Log
 import android.widget.TextView
 import dev.pinset.Pinset
+import dev.pinset.UriReporter
+import dev.pinset.ffi.PinReporter
 import dev.pinset.pinset
 import okhttp3.OkHttpClient
 import okhttp3.Request
@@ -16,7 +18,13 @@ class MainActivity : Activity() {
         super.onCreate(savedInstanceState)
         val view = TextView(this).also { setContentView(it) }
         val pinset = Pinset.load(assets.open("pins.toml").bufferedReader().readText())
-        pinset.onReport { json -> Log.w("pinset", json) }
+        // Reports go to the manifest's report_uris by default; this one also logs them.
+        pinset.reporter = object : PinReporter {
+            override fun report(json: String, reportUris: List<String>) {
+                Log.w("pinset", json)
+                UriReporter.shared.report(json, reportUris)
+            }
+        }
         val client = OkHttpClient.Builder().pinset(pinset).build()
         thread {
             val text = runCatching {
