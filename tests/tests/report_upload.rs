@@ -113,11 +113,7 @@ fn pinned_config_for(
     reporter: Arc<UriReporter>,
     pki: &Pki,
 ) -> Arc<rustls::ClientConfig> {
-    let src = pinset_tests::manifest_for(
-        host,
-        &[root("a").pin(), root("b").pin()],
-        extra,
-    );
+    let src = pinset_tests::manifest_for(host, &[root("a").pin(), root("b").pin()], extra);
     let policy = Arc::new(Policy::new(Manifest::parse(&src, None).unwrap().manifest));
     Arc::new(
         PinningConfig::new(policy)
@@ -288,7 +284,10 @@ fn an_https_collector_that_is_the_failing_pinned_host_gets_the_report() {
 
     // Control: an uploader without the collector's CA is refused by the collector's certificate.
     let untrusting = UriReporter::with_roots(rustls::RootCertStore::empty(), 8).unwrap();
-    untrusting.report(&report_to(vec![format!("https://localhost:{}/r", addr.port())]));
+    untrusting.report(&report_to(vec![format!(
+        "https://localhost:{}/r",
+        addr.port()
+    )]));
     let mut failures = Vec::new();
     for _ in 0..200 {
         failures.extend(untrusting.take_failures());
