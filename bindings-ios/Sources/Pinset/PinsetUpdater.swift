@@ -28,7 +28,6 @@ public final class PinsetUpdater: @unchecked Sendable {
     private let configuration: URLSessionConfiguration
     private let lock = NSLock()
     private var current: URLSession
-    private var reportSink: ReportListener?
 
     /// The delegate of `session`: it always holds the active pins.
     public let delegate: PinsetSessionDelegate
@@ -38,7 +37,8 @@ public final class PinsetUpdater: @unchecked Sendable {
     /// invalid; a stored state that fails verification is set aside and the baseline used
     /// (`recovered` says why). `anchors` are the trust-anchor files the manifests may name (path as
     /// written → PEM or DER); `target` defaults to `pinset/manifest.toml`; `configuration` is the
-    /// pinned sessions' (default `.ephemeral`: no TLS session cache shared with other sessions).
+    /// pinned sessions' (default `.ephemeral`: no TLS session cache shared with other sessions);
+    /// `reporter` receives the reports (see `reporter`; `nil`: none).
     public convenience init(
         rootJson: Data,
         baseline: String,
@@ -47,12 +47,13 @@ public final class PinsetUpdater: @unchecked Sendable {
         updateSession: URLSession = URLSession(configuration: .ephemeral),
         anchors: [String: Data] = [:],
         target: String? = nil,
-        configuration: URLSessionConfiguration = .ephemeral
+        configuration: URLSessionConfiguration = .ephemeral,
+        reporter: PinReporter? = UriReporter.shared
     ) throws {
         let core = try PinsetFFI.PinsetUpdater.withDirectory(
             rootJson: rootJson, baseline: baseline, repository: repository.absoluteString, target: target,
             anchors: anchors, fetcher: URLSessionFetcher(session: updateSession), stateDir: stateDirectory.path)
-        self.init(core: core, configuration: configuration)
+        self.init(core: core, configuration: configuration, reporter: reporter)
     }
 
     /// The same with the app's own `store` (e.g. the Keychain) for the one state document.
@@ -64,18 +65,19 @@ public final class PinsetUpdater: @unchecked Sendable {
         updateSession: URLSession = URLSession(configuration: .ephemeral),
         anchors: [String: Data] = [:],
         target: String? = nil,
-        configuration: URLSessionConfiguration = .ephemeral
+        configuration: URLSessionConfiguration = .ephemeral,
+        reporter: PinReporter? = UriReporter.shared
     ) throws {
         let core = try PinsetFFI.PinsetUpdater.withStore(
             rootJson: rootJson, baseline: baseline, repository: repository.absoluteString, target: target,
             anchors: anchors, fetcher: URLSessionFetcher(session: updateSession), store: store)
-        self.init(core: core, configuration: configuration)
+        self.init(core: core, configuration: configuration, reporter: reporter)
     }
 
-    private init(core: PinsetFFI.PinsetUpdater, configuration: URLSessionConfiguration) {
+    private init(core: PinsetFFI.PinsetUpdater, configuration: URLSessionConfiguration, reporter: PinReporter?) {
         self.core = core
         self.configuration = configuration
-        self.delegate = PinsetSessionDelegate(pinset: core.pinset())
+        self.delegate = PinsetSessionDelegate(pinset: core.pinset(), reporter: reporter)
         self.current = URLSession(configuration: configuration, delegate: delegate, delegateQueue: nil)
     }
 
@@ -100,47 +102,38 @@ public final class PinsetUpdater: @unchecked Sendable {
 
     /// Runs one refresh cycle off the caller's thread. A failed cycle is `.stale` (never a throw)
     /// and the pins in force stay; on `.updated` the delegate has the new pins and `session` is a
-    /// new session. A rejected cycle goes to the report sink (`onReport`).
+    /// new session. A rejected cycle is reported to `reporter` (`update-rejected`, no `report_uris`).
     public func refresh() async -> UpdateOutcome {
         await withCheckedContinuation { continuation in
             queue.async { continuation.resume(returning: self.refreshOnQueue()) }
         }
     }
 
-    /// Receives RFC 7469-style JSON reports of pin failures and rejected updates (rate-limited in
-    /// Rust); it stays in place across accepted updates.
-    public func onReport(_ listener: @escaping @Sendable (String) -> Void) {
-        let sink = ReportListener(listener)
-        lock.lock()
-        reportSink = sink
-        lock.unlock()
-        core.pinset().setReportSink(sink: sink)
+    /// Where the reports of the active pins go (violations, report-only, expiry: see
+    /// `PinsetSessionDelegate.reporter`) and those of rejected updates (`update-rejected`, once a
+    /// day per repository and reason; no rule, so no `report_uris`: `UriReporter` uploads none of
+    /// them). `UriReporter.shared` unless `init` was given another; `nil` turns reporting off. It
+    /// is `delegate.reporter`, and stays in place across accepted updates: every new pin-set gets it.
+    public var reporter: PinReporter? {
+        get { delegate.reporter }
+        set { delegate.reporter = newValue }
     }
 
     private func refreshOnQueue() -> UpdateOutcome {
         let outcome = core.refresh(nowUnix: Int64(Date().timeIntervalSince1970))
         if outcome.kind == .updated {
-            // Pins first (a new handshake is checked against them), then a session without the
-            // old connections and TLS sessions.
+            // Pins first (a new handshake is checked against them; they get the delegate's
+            // reporter), then a session without the old connections and TLS sessions.
             delegate.replacePinset(core.pinset())
             let next = URLSession(configuration: configuration, delegate: delegate, delegateQueue: nil)
             lock.lock()
             let old = current
             current = next
-            let sink = reportSink
             lock.unlock()
             old.finishTasksAndInvalidate()
-            // The core carries the sink over; set again in case onReport ran during the cycle.
-            if let sink { core.pinset().setReportSink(sink: sink) }
         }
         return outcome
     }
-}
-
-private final class ReportListener: ReportSink, @unchecked Sendable {
-    private let listener: @Sendable (String) -> Void
-    init(_ listener: @escaping @Sendable (String) -> Void) { self.listener = listener }
-    func report(json: String) { listener(json) }
 }
 
 /// The updater's transport: one GET per URL (no local cache), called by the core on the updater's

@@ -256,7 +256,7 @@ fn lkg_at_construction_then_updated_no_change_rejected_stale() {
     assert!(Arc::ptr_eq(&after, &u.pinset()));
 
     // A tampered target (same name and length, other bytes): rejected, LKG and store unchanged,
-    // reported to the sink that the baseline's Pinset had.
+    // reported to the reporter that the baseline's Pinset had.
     let stored = store.0.lock().unwrap().clone();
     let target = repo.publish(&manifest(3, [&new_pin, &backup_pin]));
     let mut evil = repo.files.lock().unwrap()[&target].clone();

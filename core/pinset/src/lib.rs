@@ -4,8 +4,8 @@
 //! certificate path only, plus RFC 9421 HTTP Message Signatures for requests.
 //!
 //! This crate is the pure Rust core: no FFI types. The UniFFI adapter (`pinset-ffi`: type and
-//! error conversion, the report sink, the updater's foreign transport and store, the JVM fast
-//! path) and the `pinset` CLI (`pinset-cli`:
+//! error conversion, the foreign `PinReporter`, the updater's foreign transport and store, the
+//! JVM fast path) and the `pinset` CLI (`pinset-cli`:
 //! arguments, files, output) are built on it; the decisions they expose are made here.
 //!
 //! Features: `tls` (the rustls verifier and webpki path validation), `spiffe`, `attest`,

@@ -179,7 +179,7 @@ pub struct Rejection {
 }
 
 impl Rejection {
-    /// The JSON report of a rejected cycle, for the same sink as pin failures:
+    /// The JSON report of a rejected cycle, for the same reporter as pin failures:
     /// `validation-result` is `update-rejected`, `reason` the [`RejectKind::name`], `detail`
     /// what was wrong, `active-serial` the serial that stays in force. `now` is Unix seconds.
     pub fn report_json(&self, repository: &str, active_serial: u64, now: i64) -> String {

@@ -164,7 +164,7 @@ internal object FastPathJni {
     external fun decide(handle: Long, input: ByteArray, len: Int, nowUnix: Long): Int
 
     /**
-     * For an input whose path the policy refuses: the verdict (reported to the sink if due) in
+     * For an input whose path the policy refuses: the verdict (reported to the reporter if due) in
      * UniFFI's serialized [dev.pinset.ffi.PinVerdict] form; null for anything else.
      */
     @JvmStatic

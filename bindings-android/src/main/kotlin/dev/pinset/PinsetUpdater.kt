@@ -1,6 +1,7 @@
 package dev.pinset
 
 import dev.pinset.ffi.FetchResult
+import dev.pinset.ffi.PinReporter
 import dev.pinset.ffi.PinsetException
 import dev.pinset.ffi.UpdateFetcher
 import dev.pinset.ffi.UpdateOutcome
@@ -52,15 +53,16 @@ import okio.Buffer
 class PinsetUpdater private constructor(
     private val core: dev.pinset.ffi.PinsetUpdater,
     private val executor: Executor,
+    initialReporter: PinReporter?,
 ) {
     /** Serialises cycles. */
     private val lock = Any()
 
-    @Volatile
-    private var listener: ((String) -> Unit)? = null
+    /** Guards [current]'s replacement against a concurrent [reporter] change (never held over I/O). */
+    private val swap = Any()
 
     @Volatile
-    private var current: Pinset = Pinset(core.pinset())
+    private var current: Pinset = Pinset(core.pinset()).apply { reporter = initialReporter }
 
     /** The clients built with this updater ([OkHttpClient.Builder.pinset]); pruned as they go. */
     private val installs = mutableListOf<WeakReference<UpdatingSocketFactory>>()
@@ -88,14 +90,17 @@ class PinsetUpdater private constructor(
      * Runs one refresh cycle on the calling thread (never the main thread: it does network I/O).
      * Cycles are serialised. On [UpdateOutcomeKind.UPDATED], [pinset] is the new manifest's and
      * every client built with this updater has dropped its idle connections and TLS sessions.
-     * A rejected cycle is reported to the [onReport] listener (JSON, `update-rejected`).
+     * A rejected cycle is reported to the [reporter] (JSON, `update-rejected`, no `report_uris`).
      */
     fun refreshBlocking(): UpdateOutcome = synchronized(lock) {
         val outcome = core.refresh(System.currentTimeMillis() / 1000)
         if (outcome.kind == UpdateOutcomeKind.UPDATED) {
-            current = Pinset(core.pinset())
-            // The core carries the sink over; set again in case onReport ran during the cycle.
-            listener?.let { current.onReport(it) }
+            val next = Pinset(core.pinset())
+            // The new pins report where the old ones did, including a reporter set during the cycle.
+            synchronized(swap) {
+                next.reporter = current.reporter
+                current = next
+            }
             // Pins first: a handshake from here on is checked against the new ones; then the
             // state a handshake would skip the trust manager with.
             for (install in installs()) install.forgetConnections()
@@ -104,13 +109,16 @@ class PinsetUpdater private constructor(
     }
 
     /**
-     * Receives RFC 7469-style JSON reports of pin failures and of rejected updates (rate-limited
-     * in Rust); the listener stays in place across accepted updates.
+     * Where the reports of the active pins go (violations, report-only, expiry: see
+     * [Pinset.reporter]) and those of rejected updates (`update-rejected`, once a day per
+     * repository and reason; no rule, so no `report_uris`: [UriReporter] uploads none of them).
+     * [UriReporter.shared] unless [Builder.reporter] said otherwise; null turns reporting off. It
+     * stays in place across accepted updates: every new [pinset] gets the reporter of the one it
+     * replaces. Setting it here, rather than on [pinset], cannot race that replacement.
      */
-    fun onReport(listener: (String) -> Unit) {
-        this.listener = listener
-        current.onReport(listener)
-    }
+    var reporter: PinReporter?
+        get() = current.reporter
+        set(value) = synchronized(swap) { current.reporter = value }
 
     internal fun register(install: UpdatingSocketFactory) = synchronized(installs) {
         installs.removeAll { it.get() == null }
@@ -131,6 +139,7 @@ class PinsetUpdater private constructor(
         private var executor: Executor? = null
         private var target: String? = null
         private var anchors: Map<String, ByteArray> = emptyMap()
+        private var reporter: PinReporter? = UriReporter.shared
 
         /** Keeps the state in [dir] (`state.json`, written atomically, and `manifest.toml`). */
         fun stateDirectory(dir: File) = apply { stateDirectory = dir; store = null }
@@ -154,6 +163,9 @@ class PinsetUpdater private constructor(
         /** The trust-anchor files the manifests may name, keyed by path as written (see [Pinset.load]). */
         fun anchors(anchors: Map<String, ByteArray>) = apply { this.anchors = anchors }
 
+        /** Where reports go (see [PinsetUpdater.reporter]). Default: [UriReporter.shared]; null: none. */
+        fun reporter(reporter: PinReporter?) = apply { this.reporter = reporter }
+
         /**
          * Reads the stored state (no network). Throws [PinsetException] when [rootJson] or
          * [baseline] is invalid or no state was configured; a stored state that fails
@@ -169,7 +181,7 @@ class PinsetUpdater private constructor(
                 dir != null -> dev.pinset.ffi.PinsetUpdater.withDirectory(rootJson, baseline, repository, target, anchors, fetcher, dir.path)
                 else -> throw PinsetException.Update("no state: call stateDirectory(dir) or store(store)")
             }
-            return PinsetUpdater(core, executor ?: defaultExecutor())
+            return PinsetUpdater(core, executor ?: defaultExecutor(), reporter)
         }
 
         private fun defaultExecutor(): Executor =

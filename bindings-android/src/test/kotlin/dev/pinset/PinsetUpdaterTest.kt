@@ -1,6 +1,7 @@
 package dev.pinset
 
 import dev.pinset.ffi.FetchResult
+import dev.pinset.ffi.PinReporter
 import dev.pinset.ffi.PinsetException
 import dev.pinset.ffi.UpdateOutcomeKind
 import dev.pinset.ffi.pinOfCertificate
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.AfterEach
 import org.junit.jupiter.api.Assertions.assertArrayEquals
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertNotSame
+import org.junit.jupiter.api.Assertions.assertNull
 import org.junit.jupiter.api.Assertions.assertSame
 import org.junit.jupiter.api.Assertions.assertThrows
 import org.junit.jupiter.api.Assertions.assertTrue
@@ -132,8 +134,17 @@ class PinsetUpdaterTest {
         val updater = updater(repositoryUrl, root, manifest(1, pin(keyA), backup))
         assertEquals(1L, updater.serial)
         assertTrue(log.isEmpty(), "no network at construction: $log")
+        // The default reporter is installed on the first pins; the app's replaces it.
+        assertSame(UriReporter.shared, updater.reporter)
+        assertSame(UriReporter.shared, updater.pinset.reporter)
         val reports = CopyOnWriteArrayList<String>()
-        updater.onReport { reports += it }
+        val reporter = object : PinReporter {
+            override fun report(json: String, reportUris: List<String>) {
+                reports += json
+            }
+        }
+        updater.reporter = reporter
+        assertSame(reporter, updater.pinset.reporter)
         val client = OkHttpClient.Builder().pinset(updater, platform).build()
         assertEquals("ok", get(client, serverA))
         assertRefused(client, serverB, "key B before the update")
@@ -154,7 +165,12 @@ class PinsetUpdaterTest {
         assertNotSame(first, updater.pinset)
         assertEquals(manifest(2, pin(keyB), backup), updater.manifest)
         assertEquals(manifest(2, pin(keyB), backup), File(state, "manifest.toml").readText())
+        // The new pins carry the app's reporter, and report to it.
+        assertSame(reporter, updater.pinset.reporter)
+        assertSame(reporter, updater.reporter)
+        val reportsBefore = reports.size
         assertRefused(client, serverA, "key A after the update")
+        assertEquals(reportsBefore + 1, reports.size, "the refusal under serial 2 is reported: $reports")
         assertEquals("ok", get(client, serverB))
         // A client derived from it shares the pool and the socket factory: it follows too.
         assertRefused(client.newBuilder().build(), serverA, "key A from a derived client")
@@ -197,6 +213,10 @@ class PinsetUpdaterTest {
         val fetchesBefore = log.size
         val next = updater(repositoryUrl, root, manifest(1, pin(keyA), backup))
         assertEquals(2L, next.serial)
+        assertSame(UriReporter.shared, next.reporter)
+        val silent = PinsetUpdater.Builder(root, manifest(1, pin(keyA), backup), repositoryUrl).stateDirectory(state).reporter(null).build()
+        assertNull(silent.reporter)
+        assertNull(silent.pinset.reporter)
         assertEquals(fetchesBefore, log.size)
         val chainA = listOf(keyA.certificate, ca.certificate); val chainB = listOf(keyB.certificate, ca.certificate)
         assertTrue(next.pinset.check("localhost", chainB).allowed)
