@@ -116,6 +116,7 @@ class ReportTest {
             val r = UriReporter()
             val refusedUris = listOf(
                 "http://192.0.2.1:${c.port}/x", // non-loopback IP literal
+                "http://example.invalid:${c.port}/x", // a host name other than localhost
                 "http://user:secret@127.0.0.1:${c.port}/x", // credentials, although loopback
                 "ftp://127.0.0.1:${c.port}/x",
                 "not a uri",
@@ -137,6 +138,21 @@ class ReportTest {
                 r.report("{}", listOf("http://${lan.hostAddress}:${c.port}/x"))
                 awaitTrue("the refusal") { r.refused == 1L }
                 assertNull(c.takeRequest(1, TimeUnit.SECONDS), "plain http to ${lan.hostAddress} was sent")
+            }
+        }
+    }
+
+    @Test
+    fun aRedirectIsNotFollowed() {
+        collector().use { target ->
+            MockWebServer().use { c ->
+                c.enqueue(MockResponse().setResponseCode(307).setHeader("Location", "http://127.0.0.1:${target.port}/elsewhere"))
+                c.start(InetAddress.getByName("127.0.0.1"), 0)
+                val r = UriReporter()
+                r.report("{}", listOf("http://127.0.0.1:${c.port}/r"))
+                awaitTrue("the redirected upload counted as failed") { r.failed == 1L }
+                assertEquals(0L, r.delivered)
+                assertNull(target.takeRequest(1, TimeUnit.SECONDS), "the redirect was followed")
             }
         }
     }
