@@ -266,8 +266,13 @@ impl PinsetUpdater {
                 message: "stale: storage (updater lock poisoned)".into(),
             };
         };
-        let before = updater.active().serial;
-        let outcome = updater.refresh(&Bridge(self.fetcher.as_ref()), now_unix);
+        // A new manifest is loaded as a Pinset before the core commits it, so one whose
+        // anchor files the app did not supply is rejected with the state untouched.
+        let mut loaded = None;
+        let outcome = updater.refresh_with(&Bridge(self.fetcher.as_ref()), now_unix, &mut |a| {
+            loaded = Some(Pinset::load(&a.text, self.anchors.clone()).map_err(|e| e.to_string())?);
+            Ok(())
+        });
         let active = updater.active();
         drop(updater);
         let message = outcome.to_string();
@@ -281,26 +286,12 @@ impl PinsetUpdater {
             self.pinset()
                 .report_update_rejection(&self.repository, r, active.serial, now_unix);
         }
-        if kind == UpdateOutcomeKind::Updated {
-            match Pinset::load(&active.text, self.anchors.clone()) {
-                Ok(next) => {
-                    let old = self.pinset();
-                    next.inherit_reporter(&old);
-                    match self.current.write() {
-                        Ok(mut p) => *p = next,
-                        Err(poisoned) => *poisoned.into_inner() = next,
-                    }
-                }
-                Err(e) => {
-                    // Verified and committed, but its anchor files were not supplied: the pins in
-                    // force stay the previous ones.
-                    return UpdateOutcome {
-                        kind: UpdateOutcomeKind::Rejected,
-                        serial: before,
-                        reason: "anchor".into(),
-                        message: format!("rejected: anchor ({e})"),
-                    };
-                }
+        if let (Outcome::Updated { .. }, Some(next)) = (&outcome, loaded) {
+            let old = self.pinset();
+            next.inherit_reporter(&old);
+            match self.current.write() {
+                Ok(mut p) => *p = next,
+                Err(poisoned) => *poisoned.into_inner() = next,
             }
         }
         UpdateOutcome {

@@ -378,3 +378,44 @@ fn directory_store_and_construction_errors() {
     assert_eq!(u.serial(), 1);
     assert!(u.recovered().is_some());
 }
+
+/// A verified update whose manifest names a trust-anchor file the app did not supply is
+/// rejected before the core commits it: the state document, the serial, the manifest text and
+/// the pins in force all stay as they were, and the next launch still starts from them.
+#[test]
+fn an_update_naming_an_unsupplied_anchor_file_is_rejected_before_commit() {
+    let (c, backup) = (cert("api.example.com"), cert("b.example"));
+    let (pin, backup_pin) = (
+        pin_of_certificate(c.clone()).unwrap(),
+        pin_of_certificate(backup).unwrap(),
+    );
+    let repo = Repo::new();
+    let store = Arc::new(MemStore::default());
+    let baseline = manifest(1, [&pin, &backup_pin]);
+    let u = updater(&repo, &baseline, &store);
+    repo.publish(&manifest(2, [&pin, &backup_pin]));
+    assert_eq!(u.refresh(NOW).kind, UpdateOutcomeKind::Updated);
+    let committed = store.0.lock().unwrap().clone().unwrap();
+    let saves = *store.1.lock().unwrap();
+
+    let with_anchor = format!(
+        "{}trust_anchors = [\"system\", \"corp.pem\"]\n",
+        manifest(3, [&pin, &backup_pin])
+    );
+    repo.publish(&with_anchor);
+    let out = u.refresh(NOW);
+    assert_eq!(out.kind, UpdateOutcomeKind::Rejected, "{}", out.message);
+    assert_eq!(out.reason, "manifest", "{}", out.message);
+    assert!(out.message.contains("corp.pem"), "{}", out.message);
+    assert_eq!(out.serial, 2);
+    assert_eq!(u.serial(), 2);
+    assert_eq!(u.manifest(), manifest(2, [&pin, &backup_pin]));
+    assert_eq!(*store.1.lock().unwrap(), saves, "nothing saved");
+    assert_eq!(store.0.lock().unwrap().clone().unwrap(), committed);
+    assert_eq!(decide(&u, &c), DecisionKind::Trusted);
+
+    // The next launch starts from the same committed state.
+    let again = updater(&repo, &baseline, &store);
+    assert_eq!(again.serial(), 2);
+    assert!(again.recovered().is_none());
+}

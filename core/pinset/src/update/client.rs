@@ -304,12 +304,34 @@ impl<S: Store> Updater<S> {
     /// Runs one refresh cycle at `system_now` (Unix seconds; a clock behind the floor uses the
     /// floor). Commits only when the whole cycle and the manifest checks pass.
     pub fn refresh(&mut self, fetcher: &dyn Fetcher, system_now: i64) -> Outcome {
+        self.refresh_with(fetcher, system_now, &mut |_| Ok(()))
+    }
+
+    /// [`Updater::refresh`] with one more check of the caller's on a new manifest, run after
+    /// every manifest rule and before anything is committed: an `Err` rejects the cycle as
+    /// [`RejectKind::Manifest`] with that reason, and the stored state stays as it was. An
+    /// embedding layer uses it for what only it can judge (the FFI: every trust-anchor file the
+    /// new manifest names was supplied by the app).
+    pub fn refresh_with(
+        &mut self,
+        fetcher: &dyn Fetcher,
+        system_now: i64,
+        accept: &mut dyn FnMut(&Active) -> Result<(), String>,
+    ) -> Outcome {
         let now = system_now.max(self.floor());
         let (next, trusted, new_active) = match self.cycle(fetcher, now) {
             Ok(v) => v,
             Err(Fail::Stale(s)) => return Outcome::Stale(s),
             Err(Fail::Rejected(r)) => return Outcome::Rejected(r),
         };
+        if let Some(a) = &new_active {
+            if let Err(why) = accept(a) {
+                return Outcome::Rejected(Rejection {
+                    kind: RejectKind::Manifest,
+                    detail: format!("{}: {why}", self.config.target),
+                });
+            }
+        }
         if self.state.as_ref() != Some(&next) {
             if let Err(e) = self.store.save(&next.encode()) {
                 return Outcome::Stale(Stale {
