@@ -183,7 +183,7 @@ fn malformed_chains_are_errors_on_both_paths() {
 
 mod fast_path {
     use super::*;
-    use pinset_ffi::fast::{FAST_ERROR, FAST_FULL_PATH, FAST_PROCEED, decide};
+    use pinset_ffi::fast::{FAST_ERROR, FAST_FULL_PATH, FAST_PROCEED, FAST_TRUSTED, decide};
 
     /// The fast path's input: host length (u16 BE), port (u16 BE, 0 = unknown), host, then the
     /// certificates' DER.
@@ -208,8 +208,8 @@ mod fast_path {
         let root_pin = pin_of_certificate(chain[1].clone()).unwrap();
         // (pins, manifest extra, fast answer, reported)
         for (pins, extra, expected, reported) in [
-            ([other_pin(), leaf_pin.clone()], "", FAST_PROCEED, false),
-            ([root_pin.clone(), other_pin()], "", FAST_PROCEED, false),
+            ([other_pin(), leaf_pin.clone()], "", FAST_TRUSTED, false),
+            ([root_pin.clone(), other_pin()], "", FAST_TRUSTED, false),
             ([other_pin(), other_pin()], "", FAST_FULL_PATH, true),
             (
                 [other_pin(), other_pin()],
@@ -240,7 +240,11 @@ mod fast_path {
                         expected
                     };
                     assert_eq!(got, want, "{host} {extra} {pins:?} round {round}");
-                    assert_eq!(got == FAST_PROCEED, allowed, "{host} {extra}");
+                    assert_eq!(
+                        got == FAST_PROCEED || got == FAST_TRUSTED,
+                        allowed,
+                        "{host} {extra}"
+                    );
                 }
             }
             // One report per identical outcome, whichever path made it: the fast path and the
@@ -248,6 +252,37 @@ mod fast_path {
             let reports = sink.0.lock().unwrap().len();
             assert_eq!(reports, usize::from(reported), "{extra}");
         }
+    }
+
+    /// "Trusted" (the one answer a caller may remember for the rest of the UTC day) only when
+    /// the pins do not expire before that day ends; a pin expiring later today answers "proceed",
+    /// and from its expiry on the decision is "expired" (reported).
+    #[test]
+    fn trusted_is_answered_only_when_it_holds_for_the_whole_day() {
+        const DAY: i64 = 86_400;
+        let chain = chain();
+        let leaf_pin = pin_of_certificate(chain[0].clone()).unwrap();
+        let host = b"api.example.com";
+        let (p, sink) = pinset([&leaf_pin, &other_pin()], "expires = \"2031-06-15\"");
+        let h = p.clone().fast_path_handle();
+        let expiry = pinset::Date::parse("2031-06-15").unwrap().midnight_utc();
+        for (now, want) in [
+            (expiry - 2 * DAY, FAST_TRUSTED),
+            (expiry - DAY - 1, FAST_TRUSTED),
+            // The day before the expiry date: trusted now, but not until the day's end.
+            (expiry - DAY, FAST_PROCEED),
+            (expiry - 1, FAST_PROCEED),
+        ] {
+            assert_eq!(decide(h, &input(host, &chain), now), want, "{now}");
+        }
+        assert_eq!(sink.0.lock().unwrap().len(), 0);
+        assert_eq!(decide(h, &input(host, &chain), expiry), FAST_PROCEED);
+        assert_eq!(sink.0.lock().unwrap().len(), 1, "expired is reported");
+        // Not pinned and exempt proceed, but are not "trusted".
+        assert_eq!(
+            decide(h, &input(b"other.example", &chain), expiry - 2 * DAY),
+            FAST_PROCEED
+        );
     }
 
     #[test]
@@ -347,7 +382,7 @@ mod fast_path {
         let h = p.clone().fast_path_handle();
         let host = b"api.example.com";
         let good = input(host, &chain);
-        assert_eq!(decide(h, &good, NOW), FAST_PROCEED);
+        assert_eq!(decide(h, &good, NOW), FAST_TRUSTED);
         // Truncated anywhere: inside the header, the host, a certificate; or trailing bytes.
         for cut in [0, 1, 2, 3, 4, 10, 19, 40, good.len() - 1] {
             assert_eq!(decide(h, &good[..cut], NOW), FAST_ERROR, "cut at {cut}");
@@ -366,7 +401,7 @@ mod fast_path {
         let long: Vec<Vec<u8>> = std::iter::repeat_n(chain[0].clone(), 17).collect();
         assert_eq!(decide(h, &input(host, &long), NOW), FAST_ERROR);
         let sixteen: Vec<Vec<u8>> = std::iter::repeat_n(chain[1].clone(), 16).collect();
-        assert_eq!(decide(h, &input(host, &sixteen), NOW), FAST_PROCEED);
+        assert_eq!(decide(h, &input(host, &sixteen), NOW), FAST_TRUSTED);
         assert_eq!(decide(0, &good, NOW), FAST_ERROR);
         assert_eq!(decide(u64::MAX, &good, NOW), FAST_ERROR);
         // The handle does not keep the object alive, and a dead handle is refused.
@@ -377,7 +412,7 @@ mod fast_path {
         let (p2, _) = pinset([&root_pin, &other_pin()], "");
         let h2 = p2.clone().fast_path_handle();
         assert_ne!(h, h2);
-        assert_eq!(decide(h2, &good, NOW), FAST_PROCEED);
+        assert_eq!(decide(h2, &good, NOW), FAST_TRUSTED);
         assert_eq!(decide(h, &good, NOW), FAST_ERROR);
     }
 
@@ -392,7 +427,7 @@ mod fast_path {
         use pinset_ffi::fast::pinset_fast_decide as f;
         // SAFETY: the pointer is either null (refused) or valid for the lengths given.
         unsafe {
-            assert_eq!(f(h, good.as_ptr(), len, NOW), FAST_PROCEED);
+            assert_eq!(f(h, good.as_ptr(), len, NOW), FAST_TRUSTED);
             assert_eq!(f(h, std::ptr::null(), len, NOW), FAST_ERROR);
             assert_eq!(f(h, good.as_ptr(), -1, NOW), FAST_ERROR);
             assert_eq!(f(h, good.as_ptr(), 0, NOW), FAST_ERROR);

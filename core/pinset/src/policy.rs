@@ -144,6 +144,13 @@ impl Policy {
         self.manifest.domains.get(index)
     }
 
+    /// Unix seconds at which `rule`'s pins stop being enforced (its `expires` date, 00:00 UTC):
+    /// from then on its decision is [`Decision::Expired`]. `None` when the rule does not expire
+    /// or does not exist.
+    pub fn expires_at(&self, rule: usize) -> Option<i64> {
+        self.expires_at.get(rule).copied().flatten()
+    }
+
     /// The most specific rule covering a canonical host: exact name first, then the nearest
     /// parent with `include_subdomains`.
     pub fn rule_index_for(&self, canonical: &str) -> Option<usize> {

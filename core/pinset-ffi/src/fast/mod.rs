@@ -16,8 +16,9 @@
 //! (`X509Certificate.encoded`, cached by the platform), leaf first. Each certificate is split off
 //! by its outer DER header; the core then locates and hashes the SPKIs exactly as on the full
 //! path (`Policy::check_path_cached`, with this object's pin cache: a certificate seen before,
-//! byte for byte, costs a comparison instead of a SHA-256). The answer is "proceed", "refuse" or
-//! "error". Report-only violations and expired pin-sets proceed here after the report is handed
+//! byte for byte, costs a comparison instead of a SHA-256). The answer is "trusted" (a pin
+//! matched; the one answer a caller may remember, for the rest of the UTC day), "proceed",
+//! "refuse" or "error". Report-only violations and expired pin-sets proceed here after the report is handed
 //! to the reporter (de-duplicated exactly as on the full path; the reporter is called after the JVM array
 //! is released). For an enforced violation the Kotlin layer asks [`refusal`] (the JNI `refusal`
 //! entry) for the verdict, which reports it and returns it serialized; on an error, or when that
@@ -40,9 +41,15 @@ pub use jni::pinset_fast_decide;
 
 use outcome::{decide_in_place, refusal_of};
 
-/// The connection may proceed (trusted, not pinned, exempt; or report-only / expired pin-set,
-/// already handed to the reporter).
+/// The connection may proceed (not pinned, exempt, trusted by a pin that expires before the next
+/// 00:00 UTC; or report-only / expired pin-set, already handed to the reporter).
 pub const FAST_PROCEED: i32 = 0;
+/// The connection may proceed because a pin of the covering rule matched the path, nothing was
+/// reported, and the same host and path get this answer at every `now_unix` of the same UTC day
+/// (`now_unix.div_euclid(86_400)`; the rule's pins do not expire before its end). Only this
+/// answer may be remembered by the caller (the Kotlin trust manager's verdict cache), and only
+/// for that day.
+pub const FAST_TRUSTED: i32 = 2;
 /// An enforced violation: refuse (the caller gets the verdict from [`refusal`], or from the
 /// UniFFI `enforce`).
 pub const FAST_FULL_PATH: i32 = 1;

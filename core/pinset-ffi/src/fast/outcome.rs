@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
-use pinset::Decision;
+use pinset::{Decision, Policy};
 
 use super::decode::decode;
-use super::{FAST_ERROR, FAST_FULL_PATH, FAST_PROCEED};
+use super::{FAST_ERROR, FAST_FULL_PATH, FAST_PROCEED, FAST_TRUSTED};
 use crate::{PinVerdict, Pinset};
 
 /// What [`decide_in_place`] found. Reporting is a separate step because it may call back into
@@ -65,6 +65,9 @@ pub(crate) fn decide_in_place(pinset: Arc<Pinset>, input: &[u8], now_unix: i64) 
         .policy
         .check_path_cached(input.host, now_unix, path, &pinset.pins)
     {
+        Ok(Decision::Trusted { rule, .. }) if trusted_all_day(&pinset.policy, rule, now_unix) => {
+            Answer(FAST_TRUSTED)
+        }
         Ok(Decision::Trusted { .. } | Decision::NotPinned | Decision::Exempt { .. }) => {
             Answer(FAST_PROCEED)
         }
@@ -87,6 +90,21 @@ pub(crate) fn decide_in_place(pinset: Arc<Pinset>, input: &[u8], now_unix: i64) 
         }
         Err(_) => Answer(FAST_ERROR),
     }
+}
+
+/// Whether a [`Decision::Trusted`] for `rule` at `now` holds for every time of the same UTC day:
+/// the only input of the decision that changes with time is the rule's expiry, and it is not
+/// before the next 00:00 UTC (see [`FAST_TRUSTED`]).
+fn trusted_all_day(policy: &Policy, rule: usize, now: i64) -> bool {
+    const DAY: i64 = 86_400;
+    let Some(day_end) = now
+        .div_euclid(DAY)
+        .checked_add(1)
+        .and_then(|d| d.checked_mul(DAY))
+    else {
+        return false;
+    };
+    policy.rule(rule).is_some() && policy.expires_at(rule).is_none_or(|t| t >= day_end)
 }
 
 /// The serialized verdict of a refusal (see [`super::refusal`]), `None` for any other outcome.

@@ -10,13 +10,21 @@ import java.security.cert.X509Certificate
  * The handshake hot path: one JNI call ([FastPathJni], one array read in place) or, if the library
  * cannot be registered for JNI, one JNA *direct-mapped* call into `pinset_fast_decide`
  * (core/pinset-ffi/src/fast/jni.rs), instead of UniFFI's JNA `Structure`-based calls, which cost
- * far more per call (scripts/jvm-bench.sh; numbers in docs/performance.md). It answers "proceed" (trusted, not
- * pinned, exempt; report-only and expired pin-sets after reporting them) or not. For an enforced
+ * far more per call (scripts/jvm-bench.sh; numbers in docs/performance.md). It answers "trusted" (a
+ * pin matched, and the answer holds for the rest of the UTC day: what `VerdictCache` may remember),
+ * "proceed" (not pinned, exempt; report-only and expired pin-sets after reporting them) or neither. For an enforced
  * violation [refusal] gets the reported verdict from a second JNI call; on any error, or without
  * the JNI entry points, the UniFFI `enforce` decides again from the full certificates.
  */
 internal object FastPath {
-    private const val PROCEED = 0
+    /** [decide]: proceed (nothing to remember). */
+    internal const val PROCEED = 0
+
+    /** [decide]: proceed, a pin matched; the same answer for the rest of the UTC day (`FAST_TRUSTED`). */
+    internal const val TRUSTED = 2
+
+    /** [decide]: anything else (refuse, error, no fast path): ask the full path. */
+    internal const val FULL_PATH = 1
     private const val MAX_CERTS = 16
 
     internal val available: Boolean = try {
@@ -125,17 +133,25 @@ internal object FastPath {
      * True when the validated path may be used (report-only and expired outcomes are reported by
      * the native side before it answers); false means "ask the full path".
      */
-    fun proceeds(handle: Long, host: String, validatedChain: List<X509Certificate>, nowUnix: Long, port: Int? = null): Boolean {
-        if (mode == "none" || handle == 0L) return false
+    fun proceeds(handle: Long, host: String, validatedChain: List<X509Certificate>, nowUnix: Long, port: Int? = null): Boolean =
+        decide(handle, host, validatedChain, nowUnix, port) != FULL_PATH
+
+    /**
+     * [TRUSTED] or [PROCEED] when the validated path may be used (report-only and expired outcomes
+     * are reported by the native side before it answers: [PROCEED]); [FULL_PATH] means "ask the
+     * full path" (refused, an error, or no fast path).
+     */
+    fun decide(handle: Long, host: String, validatedChain: List<X509Certificate>, nowUnix: Long, port: Int? = null): Int {
+        if (mode == "none" || handle == 0L) return FULL_PATH
         val s = scratch.get()
         try {
-            if (!encode(host, port, validatedChain, s)) return false
+            if (!encode(host, port, validatedChain, s)) return FULL_PATH
             val answer = if (mode == "jni") {
                 FastPathJni.decide(handle, s.buf, s.len, nowUnix)
             } else {
                 pinset_fast_decide(handle, s.buf, s.len, nowUnix)
             }
-            return answer == PROCEED
+            return if (answer == PROCEED || answer == TRUSTED) answer else FULL_PATH
         } finally {
             // An unusually long path does not pin a large buffer to the thread.
             if (s.buf.size > KEEP_AT_MOST) s.buf = ByteArray(INITIAL)

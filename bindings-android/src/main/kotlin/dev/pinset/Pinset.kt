@@ -42,6 +42,9 @@ class Pinset internal constructor(internal val core: dev.pinset.ffi.Pinset) {
     /** The trust manager over each rule's own anchors, by rule name (see [PinsetTrustManager]). */
     internal val ruleValidators = ConcurrentHashMap<String, PathValidator>()
 
+    /** Trusted pin verdicts of this Pinset's pins (see [VerdictCache]); a new Pinset starts empty. */
+    internal val verdicts = VerdictCache()
+
     /** The anchors [host]'s rule validates against; null when it uses the platform's (cached per host). */
     internal fun ruleTrust(host: String): HostTrust? {
         trustCache[host]?.let { return it.takeIf { t -> t.own } }
@@ -78,11 +81,24 @@ class Pinset internal constructor(internal val core: dev.pinset.ffi.Pinset) {
      */
     @Throws(PinningException::class)
     fun enforce(host: String, validatedChain: List<X509Certificate>, port: Int? = null) {
-        val now = System.currentTimeMillis() / 1000
-        if (FastPath.proceeds(fastHandle, host, validatedChain, now, port)) return
+        enforceAt(host, validatedChain, System.currentTimeMillis() / 1000, port)
+    }
+
+    /**
+     * [enforce] at [now] (Unix seconds). True only when the fast path answered "trusted": a pin
+     * matched, nothing was reported, and the answer holds for the rest of the UTC day (the one
+     * outcome `VerdictCache` may remember); false for every other outcome that proceeds.
+     */
+    @Throws(PinningException::class)
+    internal fun enforceAt(host: String, validatedChain: List<X509Certificate>, now: Long, port: Int?): Boolean {
+        when (FastPath.decide(fastHandle, host, validatedChain, now, port)) {
+            FastPath.TRUSTED -> return true
+            FastPath.PROCEED -> return false
+        }
         FastPath.refusal(fastHandle, host, validatedChain, now, port)?.let { throw PinningException(it) }
         val verdict = core.enforce(host, validatedChain.map { it.encoded }, now, port?.toUShort())
         if (verdict != null && !verdict.allowed) throw PinningException(verdict)
+        return false
     }
 
     /** Whether a manifest rule covers [host] (after normalisation: case, trailing dot, IDN). */

@@ -44,6 +44,12 @@ import javax.net.ssl.X509TrustManager
  *
  * [pinsets] is read once per handshake: a [PinsetUpdater] passes its current pins, so a handshake
  * after an accepted update is checked against the new ones (per-rule anchors included).
+ *
+ * The validation runs on every handshake. The pin work after it (the JVM path check and the pin
+ * decision) is skipped only for a verdict the handshake's [Pinset] remembers ([VerdictCache], one
+ * per Pinset instance, so a verdict of the pins before an update never answers for the new ones):
+ * the same host, validator and certificates, byte for byte, accepted by a matched pin today on a
+ * path that needed no rebuild. Everything else is decided (and reported) again.
  */
 class PinsetTrustManager internal constructor(private val pinsets: () -> Pinset, private val platform: X509TrustManager) : X509ExtendedTrustManager() {
     /** A trust manager for the fixed [pinset]. */
@@ -58,6 +64,9 @@ class PinsetTrustManager internal constructor(private val pinsets: () -> Pinset,
      */
     val validationBranch: String get() = platformValidator.branch
 
+    /** How many verdicts the current Pinset's cache holds now (tests). */
+    internal val rememberedVerdicts: Int get() = pinsets().verdicts.size
+
     override fun getAcceptedIssuers(): Array<X509Certificate> = platform.acceptedIssuers
 
     override fun checkClientTrusted(chain: Array<X509Certificate>, authType: String) = platform.checkClientTrusted(chain, authType)
@@ -69,34 +78,131 @@ class PinsetTrustManager internal constructor(private val pinsets: () -> Pinset,
 
     override fun checkServerTrusted(chain: Array<X509Certificate>, authType: String, socket: Socket?) {
         val host = (socket as? SSLSocket)?.handshakeSession?.peerHost ?: throw CertificateException("no peer host for pinning")
-        val p = pinsets()
-        p.enforce(host, validatedPath(p, chain, authType, host, socket, null))
+        check(chain, authType, host, socket, null)
     }
 
     override fun checkServerTrusted(chain: Array<X509Certificate>, authType: String, engine: SSLEngine?) {
         val host = engine?.handshakeSession?.peerHost ?: engine?.peerHost ?: throw CertificateException("no peer host for pinning")
-        val p = pinsets()
-        p.enforce(host, validatedPath(p, chain, authType, host, null, engine))
+        check(chain, authType, host, null, engine)
+    }
+
+    /**
+     * Validation (every time), then the pins on the validated path. The pin work is skipped only
+     * for a verdict the Pinset's [VerdictCache] holds: the same host, validator and certificates (byte
+     * for byte) were accepted today by a matched pin, on a path that needed no rebuild.
+     */
+    private fun check(chain: Array<X509Certificate>, authType: String, host: String, socket: Socket?, engine: SSLEngine?) {
+        val pinset = pinsets()
+        val validated = validate(pinset, chain, authType, host, socket, engine)
+        val now = System.currentTimeMillis() / 1000
+        // The Pinset's own cache: a verdict of other pins (before an update) is never looked up.
+        val cache = pinset.verdicts
+        // On the JVM the path is a function of the presented chain and the validator's anchors; on
+        // Android it is the list the platform returned.
+        val key = VerdictCache.Key.of(validated.validator, host, VerdictCache.NO_PORT, validated.android ?: chain.asList())
+        if (key != null && cache.accepts(key, now)) return
+        val path = validated.android ?: JvmPath.alreadyAPath(chain, validated.validator.anchors)
+        if (path == null) {
+            // Not already a path: the PKIX rebuild decides, and its verdict is never remembered.
+            pinset.enforceAt(host, JvmPath.rebuild(chain, validated.validator.anchors), now, null)
+            return
+        }
+        if (pinset.enforceAt(host, path, now, null) && key != null) cache.remember(key, now)
+    }
+
+    /** The validator that accepted [chain] for [host] under [pinset]'s rule, and on Android the path it returned. */
+    private fun validate(pinset: Pinset, chain: Array<X509Certificate>, authType: String, host: String, socket: Socket?, engine: SSLEngine?): Validated {
+        if (chain.isEmpty()) throw CertificateException("empty chain")
+        val trust = pinset.ruleTrust(host) ?: return platformValidator.check(chain, authType, host, socket, engine)
+        // Per Pinset: a rule name may name other anchors in the next manifest.
+        val own = pinset.ruleValidators.getOrPut(trust.rule) { PathValidator(privateTrustManager(trust.anchors)) }
+        return try {
+            own.check(chain, authType, host, null, null)
+        } catch (e: CertificateException) {
+            if (!trust.system) throw e
+            platformValidator.check(chain, authType, host, socket, engine)
+        }
     }
 
     /**
      * Validates [chain] for [host] against its rule's anchors and returns the validated path, leaf
      * first, anchor last. Throws [CertificateException] when no trusted anchor of the rule validates.
      */
-    fun validatedPath(chain: Array<X509Certificate>, authType: String, host: String, socket: Socket? = null, engine: SSLEngine? = null): List<X509Certificate> =
-        validatedPath(pinsets(), chain, authType, host, socket, engine)
+    fun validatedPath(chain: Array<X509Certificate>, authType: String, host: String, socket: Socket? = null, engine: SSLEngine? = null): List<X509Certificate> {
+        val validated = validate(pinsets(), chain, authType, host, socket, engine)
+        return validated.android ?: JvmPath.of(chain, validated.validator.anchors)
+    }
+}
 
-    private fun validatedPath(pinset: Pinset, chain: Array<X509Certificate>, authType: String, host: String, socket: Socket?, engine: SSLEngine?): List<X509Certificate> {
-        if (chain.isEmpty()) throw CertificateException("empty chain")
-        val trust = pinset.ruleTrust(host) ?: return platformValidator.validate(chain, authType, host, socket, engine)
-        // Per Pinset: a rule name may name other anchors in the next manifest.
-        val own = pinset.ruleValidators.getOrPut(trust.rule) { PathValidator(privateTrustManager(trust.anchors)) }
-        return try {
-            own.validate(chain, authType, host, null, null)
-        } catch (e: CertificateException) {
-            if (!trust.system) throw e
-            platformValidator.validate(chain, authType, host, socket, engine)
+/** Which validator accepted a chain; [android] is the path `X509TrustManagerExtensions` returned (null on the JVM branch). */
+internal class Validated(val validator: PathValidator, val android: List<X509Certificate>?)
+
+/**
+ * Verdicts of pinset's own work (the JVM path check and the pin decision) for one [Pinset]
+ * instance: only "trusted" answers of the fast path (a pin of the host's rule matched, nothing
+ * reported, the same answer for the rest of the UTC day), on a path that was already one (never a
+ * PKIX rebuild) or that Android returned. Report-only, expired, exempt, not-pinned and refused
+ * outcomes are never remembered, so they are decided (and reported, as the core's Throttle
+ * decides) on every handshake. The platform's validation is not cached: it runs before every
+ * lookup.
+ *
+ * A key is the validator (which anchors), the host as the handshake gave it, the port and every
+ * certificate's DER (the presented chain on the JVM, the returned path on Android), compared in
+ * full, byte for byte; the hash only picks the bucket. An entry counts only on the UTC day it was
+ * decided. At most [MAX] entries: when full, it is emptied.
+ */
+internal class VerdictCache {
+    class Key private constructor(private val validator: PathValidator, private val host: String, private val port: Int, private val certs: Array<ByteArray>) {
+        // Each DER ends with its signature (random-looking); the full comparison is in equals.
+        private val hash: Int = run {
+            var h = System.identityHashCode(validator) * 31 + host.hashCode()
+            h = h * 31 + port
+            for (c in certs) {
+                h = h * 31 + c.size
+                for (i in maxOf(0, c.size - TAIL) until c.size) h = h * 31 + c[i]
+            }
+            h
         }
+
+        override fun hashCode() = hash
+        override fun equals(other: Any?): Boolean {
+            if (other !is Key || other.hash != hash || other.validator !== validator || other.port != port || other.host != host) return false
+            if (other.certs.size != certs.size) return false
+            for (i in certs.indices) if (!certs[i].contentEquals(other.certs[i])) return false
+            return true
+        }
+
+        companion object {
+            private const val TAIL = 8
+
+            /** The key, or null when a certificate has no encoding or there are more than 16. */
+            fun of(validator: PathValidator, host: String, port: Int, certs: List<X509Certificate>): Key? {
+                if (certs.isEmpty() || certs.size > MAX_CERTS) return null
+                val der = arrayOfNulls<ByteArray>(certs.size)
+                for (i in certs.indices) der[i] = certs[i].encoded ?: return null
+                @Suppress("UNCHECKED_CAST")
+                return Key(validator, host, port, der as Array<ByteArray>)
+            }
+        }
+    }
+
+    /** Key -> the UTC day (Unix days) its verdict was reached on. */
+    private val days = ConcurrentHashMap<Key, Long>()
+
+    val size: Int get() = days.size
+
+    fun accepts(key: Key, now: Long): Boolean = days[key] == Math.floorDiv(now, DAY)
+
+    fun remember(key: Key, now: Long) {
+        if (days.size >= MAX) days.clear()
+        days[key] = Math.floorDiv(now, DAY)
+    }
+
+    companion object {
+        const val NO_PORT = 0
+        const val MAX = 256
+        private const val MAX_CERTS = 16
+        private const val DAY = 86_400L
     }
 }
 
@@ -122,19 +228,20 @@ internal class PathValidator(private val tm: X509TrustManager) {
     private val android: AndroidExtensions? = AndroidExtensions.of(tm)
 
     /** The trust manager's anchors, read once (on the JVM `acceptedIssuers` copies the store per call). */
-    private val anchors: Anchors by lazy { Anchors(tm.acceptedIssuers.toList()) }
+    val anchors: Anchors by lazy { Anchors(tm.acceptedIssuers.toList()) }
 
     /** Which branch this validator takes: `android` or `jvm`. */
     val branch: String get() = if (android != null) "android" else "jvm"
 
-    fun validate(chain: Array<X509Certificate>, authType: String, host: String, socket: Socket?, engine: SSLEngine?): List<X509Certificate> {
-        android?.let { return it.checkServerTrusted(chain, authType, host) }
+    /** Runs the trust manager on [chain]; throws when it refuses. On Android the result carries the path it validated. */
+    fun check(chain: Array<X509Certificate>, authType: String, host: String, socket: Socket?, engine: SSLEngine?): Validated {
+        android?.let { return Validated(this, it.checkServerTrusted(chain, authType, host)) }
         when {
             tm is X509ExtendedTrustManager && socket != null -> tm.checkServerTrusted(chain, authType, socket)
             tm is X509ExtendedTrustManager && engine != null -> tm.checkServerTrusted(chain, authType, engine)
             else -> tm.checkServerTrusted(chain, authType)
         }
-        return JvmPath.of(chain, anchors)
+        return Validated(this, null)
     }
 }
 

@@ -146,34 +146,35 @@ public final class HandshakeBench {
             this.tm = tm;
         }
 
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
+        /** One of the trust manager's {@code checkServerTrusted} overloads. */
+        @FunctionalInterface
+        private interface Check {
+            void run() throws CertificateException;
+        }
+
+        /** Runs {@code check} (built before the clock is read) and records how long it took. */
+        private void timed(Check check) throws CertificateException {
             long t0 = System.nanoTime();
             try {
-                tm.checkServerTrusted(chain, authType, socket);
+                check.run();
             } finally {
                 last = System.nanoTime() - t0;
             }
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
+            timed(() -> tm.checkServerTrusted(chain, authType, socket));
         }
 
         @Override
         public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
-            long t0 = System.nanoTime();
-            try {
-                tm.checkServerTrusted(chain, authType, engine);
-            } finally {
-                last = System.nanoTime() - t0;
-            }
+            timed(() -> tm.checkServerTrusted(chain, authType, engine));
         }
 
         @Override
         public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-            long t0 = System.nanoTime();
-            try {
-                tm.checkServerTrusted(chain, authType);
-            } finally {
-                last = System.nanoTime() - t0;
-            }
+            timed(() -> tm.checkServerTrusted(chain, authType));
         }
 
         @Override
