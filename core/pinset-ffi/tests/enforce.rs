@@ -254,9 +254,9 @@ mod fast_path {
         }
     }
 
-    /// "Trusted" (the one answer a caller may remember for the rest of the UTC day) only when
-    /// the pins do not expire before that day ends; a pin expiring later today answers "proceed",
-    /// and from its expiry on the decision is "expired" (reported).
+    /// "Trusted" (the one answer a caller may remember for the rest of the UTC day) up to the
+    /// expiry, which is always a 00:00 UTC, so the last trusted day is trusted to its end; from the
+    /// expiry on the decision is "expired" (reported) and the answer "proceed".
     #[test]
     fn trusted_is_answered_only_when_it_holds_for_the_whole_day() {
         const DAY: i64 = 86_400;
@@ -268,10 +268,9 @@ mod fast_path {
         let expiry = pinset::Date::parse("2031-06-15").unwrap().midnight_utc();
         for (now, want) in [
             (expiry - 2 * DAY, FAST_TRUSTED),
-            (expiry - DAY - 1, FAST_TRUSTED),
-            // The day before the expiry date: trusted now, but not until the day's end.
-            (expiry - DAY, FAST_PROCEED),
-            (expiry - 1, FAST_PROCEED),
+            // The day before the expiry date still ends at the expiry (00:00 UTC): trusted all day.
+            (expiry - DAY, FAST_TRUSTED),
+            (expiry - 1, FAST_TRUSTED),
         ] {
             assert_eq!(decide(h, &input(host, &chain), now), want, "{now}");
         }
