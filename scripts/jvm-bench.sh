@@ -4,7 +4,9 @@
 # plus the FFI costs on their own. Prints JMH's table and the ratios. Not part of the tests.
 #   JMH_ARGS="-f 1 -wi 2 -i 3" bash scripts/jvm-bench.sh    # quicker, noisier
 #   BENCH='Hit|FirstSight' bash scripts/jvm-bench.sh         # only the benchmarks matching a regex
-#   bash scripts/jvm-bench.sh handshake [ROUNDS [WARMUP]]    # whole TLS handshakes, paired with OkHttp
+#   bash scripts/jvm-bench.sh handshake [ROUNDS [WARMUP [MODE]]]  # whole TLS handshakes, paired with OkHttp
+#     MODE: repeat (the same chain and Pinset every round), newpins (a new Pinset every round),
+#     newchain (a new leaf every round); HandshakeBench.java says what each leaves cached
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --locked --quiet -p pinset-ffi
@@ -15,7 +17,7 @@ cd bindings-android
 mvn -B -q --no-transfer-progress -Pjmh test-compile dependency:build-classpath -Dmdep.outputFile=target/jmh/cp.txt -Dmdep.includeScope=test
 cp="target/jmh/test-classes:target/jmh/classes:$(cat target/jmh/cp.txt)"
 if [ "${1:-}" = handshake ]; then
-  exec java -cp "$cp" -Xms256m -Xmx256m "-Djna.library.path=$(dirname "$lib")" dev.pinset.bench.HandshakeBench "${2:-2000}" "${3:-1000}"
+  exec java -cp "$cp" -Xms256m -Xmx256m "-Djna.library.path=$(dirname "$lib")" dev.pinset.bench.HandshakeBench "${2:-2000}" "${3:-1000}" "${4:-repeat}"
 fi
 out=target/jmh/result.json
 # shellcheck disable=SC2086

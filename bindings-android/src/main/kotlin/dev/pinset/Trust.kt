@@ -51,7 +51,14 @@ import javax.net.ssl.X509TrustManager
  * the same host, validator and certificates, byte for byte, accepted by a matched pin today on a
  * path that needed no rebuild. Everything else is decided (and reported) again.
  */
-class PinsetTrustManager internal constructor(private val pinsets: () -> Pinset, private val platform: X509TrustManager) : X509ExtendedTrustManager() {
+class PinsetTrustManager internal constructor(
+    private val pinsets: () -> Pinset,
+    private val platform: X509TrustManager,
+    /** Unix seconds for the pin decision and the verdict cache's day (tests set it; the platform's validation reads its own clock). */
+    private val clock: () -> Long,
+) : X509ExtendedTrustManager() {
+    internal constructor(pinsets: () -> Pinset, platform: X509TrustManager) : this(pinsets, platform, { System.currentTimeMillis() / 1000 })
+
     /** A trust manager for the fixed [pinset]. */
     constructor(pinset: Pinset, platform: X509TrustManager) : this({ pinset }, platform)
 
@@ -94,7 +101,7 @@ class PinsetTrustManager internal constructor(private val pinsets: () -> Pinset,
     private fun check(chain: Array<X509Certificate>, authType: String, host: String, socket: Socket?, engine: SSLEngine?) {
         val pinset = pinsets()
         val validated = validate(pinset, chain, authType, host, socket, engine)
-        val now = System.currentTimeMillis() / 1000
+        val now = clock()
         // The Pinset's own cache: a verdict of other pins (before an update) is never looked up.
         val cache = pinset.verdicts
         // On the JVM the path is a function of the presented chain and the validator's anchors; on

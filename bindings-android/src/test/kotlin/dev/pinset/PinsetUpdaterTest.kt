@@ -147,6 +147,9 @@ class PinsetUpdaterTest {
         assertSame(reporter, updater.pinset.reporter)
         val client = OkHttpClient.Builder().pinset(updater, platform).build()
         assertEquals("ok", get(client, serverA))
+        // A's verdict is remembered by the serial-1 Pinset (the trust manager's verdict cache).
+        val tm = client.x509TrustManager as PinsetTrustManager
+        assertEquals(1, tm.rememberedVerdicts, "A's trusted verdict is cached")
         assertRefused(client, serverB, "key B before the update")
         assertEquals(1, client.connectionPool.idleConnectionCount(), "the connection to A is pooled")
 
@@ -169,6 +172,8 @@ class PinsetUpdaterTest {
         assertSame(reporter, updater.pinset.reporter)
         assertSame(reporter, updater.reporter)
         val reportsBefore = reports.size
+        // The new Pinset starts without verdicts: A's, cached under serial 1, does not answer.
+        assertEquals(0, tm.rememberedVerdicts, "the updated Pinset has no verdict of the old pins")
         assertRefused(client, serverA, "key A after the update")
         assertEquals(reportsBefore + 1, reports.size, "the refusal under serial 2 is reported: $reports")
         assertEquals("ok", get(client, serverB))

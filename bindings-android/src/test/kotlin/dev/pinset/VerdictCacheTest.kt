@@ -118,6 +118,58 @@ class VerdictCacheTest {
     }
 
     @Test
+    fun aVerdictCountsOnlyOnTheUtcDayItWasReached() {
+        // Pins expiring 2031-06-15 (00:00 UTC); the pin decision's clock is the test's, the
+        // platform validates at the real time.
+        val day = 86_400L
+        val expiry = java.time.LocalDate.of(2031, 6, 15).toEpochDay() * day
+        val root = ca("root"); val int = intermediate("int", root)
+        val p = load(rule("localhost", pin(int), backup, extra = "expires = \"2031-06-15\""))
+        val reports = mutableListOf<String>()
+        p.onReport { reports += it }
+        var now = expiry - day - 1
+        val tm = PinsetTrustManager({ p }, platform(root), { now })
+        server(leaf(int), int).use { s ->
+            // Two days before the expiry date (its last second), and the day before: trusted, remembered.
+            assertEquals("ok", get(tm, s))
+            assertEquals(1, tm.rememberedVerdicts)
+            now = expiry - 1
+            assertEquals("ok", get(tm, s))
+            assertEquals(1, tm.rememberedVerdicts)
+            assertTrue(reports.isEmpty(), "$reports")
+            // The expiry: yesterday's verdict does not answer; the expired pin-set is reported.
+            now = expiry
+            assertEquals("ok", get(tm, s))
+            assertEquals(1, reports.size, "$reports")
+            assertTrue(reports[0].contains("\"validation-result\": \"expired\""), reports[0])
+        }
+    }
+
+    @Test
+    fun thePlatformValidatesEveryHandshakeEvenWhenTheVerdictIsRemembered() {
+        // A leaf valid for a few seconds: accepted and remembered, then expired. The platform's
+        // validation refuses it although the pin verdict for this exact chain is cached.
+        val root = ca("root"); val int = intermediate("int", root)
+        val start = System.currentTimeMillis()
+        val shortLived = HeldCertificate.Builder().commonName("localhost").addSubjectAlternativeName("localhost")
+            .validityInterval(start - 60_000, start + 2_000).signedBy(int).build()
+        val tm = load(rule("localhost", pin(int), backup)).trustManager(platform(root))
+        server(shortLived, int).use { s ->
+            assertEquals("ok", get(tm, s))
+            assertEquals(1, tm.rememberedVerdicts)
+            Thread.sleep(maxOf(0, start + 3_500 - System.currentTimeMillis()))
+            val e = assertThrows(SSLHandshakeException::class.java) { get(tm, s) }
+            val causes = generateSequence<Throwable>(e) { it.cause }.toList()
+            val expired = { t: Throwable ->
+                t is java.security.cert.CertificateExpiredException ||
+                    (t is java.security.cert.CertPathValidatorException && t.reason == java.security.cert.CertPathValidatorException.BasicReason.EXPIRED)
+            }
+            assertTrue(causes.any(expired), "$causes")
+            assertTrue(causes.none { it is PinningException }, "$causes")
+        }
+    }
+
+    @Test
     fun reportOnlyAndExpiredKeepReportingAndAreNotRemembered() {
         val root = ca("root"); val int = intermediate("int", root)
         for ((extra, kind, pins) in listOf(

@@ -8,18 +8,22 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.security.KeyStore;
+import java.security.Principal;
+import java.security.PrivateKey;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLServerSocket;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509ExtendedKeyManager;
 import javax.net.ssl.X509ExtendedTrustManager;
 import javax.net.ssl.X509TrustManager;
 import okhttp3.CertificatePinner;
@@ -41,6 +45,16 @@ import okhttp3.tls.HeldCertificate;
  * {@code PinsetTrustManager.checkServerTrusted} minus the time inside the platform trust manager
  * it calls (both trust managers are wrapped in the same {@link Timed} shim, which only reads the
  * clock). Run by {@code bash scripts/jvm-bench.sh handshake}. No timing assertions anywhere.
+ *
+ * <p>Third argument, what the pinset arm has seen before (both arms always handshake with the
+ * same server chain in a round): {@code repeat} (the default: one trust manager and one
+ * {@code Pinset}, the same chain every round, so from the second round on the Pinset's verdict
+ * cache answers); {@code newpins} (the same chain, but the trust manager's provider hands it a new
+ * {@code Pinset} of the same manifest every round, loaded before the round's clock starts, as after
+ * an accepted update: no verdict and no pin hash of that Pinset is cached, the trust manager's
+ * signature-link cache is); {@code newchain} (one trust manager and Pinset, but the server presents
+ * a new leaf every round: the chain is seen for the first time, verdict, leaf hash and leaf link
+ * uncached).
  */
 public final class HandshakeBench {
     private static final String HOST = "localhost";
@@ -48,10 +62,21 @@ public final class HandshakeBench {
     public static void main(String[] args) throws Exception {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 2000;
         int warmup = args.length > 1 ? Integer.parseInt(args[1]) : 1000;
+        String mode = args.length > 2 ? args[2] : "repeat";
+        if (!List.of("repeat", "newpins", "newchain").contains(mode)) throw new IllegalArgumentException("mode: repeat, newpins or newchain, not " + mode);
         HeldCertificate root = new HeldCertificate.Builder().certificateAuthority(1).commonName("root").ecdsa256().build();
         HeldCertificate intermediate = new HeldCertificate.Builder().certificateAuthority(0).commonName("int").ecdsa256().signedBy(root).build();
         HeldCertificate leaf = new HeldCertificate.Builder().commonName(HOST).addSubjectAlternativeName(HOST).ecdsa256().signedBy(intermediate).build();
-        HandshakeCertificates serverCerts = new HandshakeCertificates.Builder().heldCertificate(leaf, intermediate.certificate()).build();
+        // newchain: one leaf (same name, same intermediate) per round, picked by the server's key manager.
+        int leaves = mode.equals("newchain") ? warmup + rounds : 1;
+        X509ExtendedKeyManager[] keyManagers = new X509ExtendedKeyManager[leaves];
+        for (int i = 0; i < leaves; i++) {
+            HeldCertificate l = i == 0 ? leaf : new HeldCertificate.Builder().commonName(HOST).addSubjectAlternativeName(HOST).ecdsa256().signedBy(intermediate).build();
+            keyManagers[i] = (X509ExtendedKeyManager) new HandshakeCertificates.Builder().heldCertificate(l, intermediate.certificate()).build().keyManager();
+        }
+        Rotating serverKeys = new Rotating(keyManagers);
+        SSLContext serverContext = SSLContext.getInstance("TLS");
+        serverContext.init(new KeyManager[] {serverKeys}, null, null);
 
         KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
         ks.load(null, null);
@@ -64,12 +89,14 @@ public final class HandshakeBench {
         String backup = CertificatePinner.pin(new HeldCertificate.Builder().ecdsa256().build().certificate());
         String intPin = CertificatePinner.pin(intermediate.certificate());
         CertificatePinner pinner = new CertificatePinner.Builder().add(HOST, backup, intPin).build();
-        Pinset pinset = Pinset.Companion.load("version = 1\n[[domain]]\nname = \"" + HOST + "\"\npins = [\"" + backup + "\", \"" + intPin + "\"]\n");
+        String manifest = "version = 1\n[[domain]]\nname = \"" + HOST + "\"\npins = [\"" + backup + "\", \"" + intPin + "\"]\n";
         Timed platformUnderPinset = new Timed(jdk);
-        PinsetTrustManager pinsetTm = pinset.trustManager(platformUnderPinset);
+        Pinset[] current = {Pinset.Companion.load(manifest)};
+        // The provider constructor (what PinsetUpdater uses): read once per handshake.
+        PinsetTrustManager pinsetTm = new PinsetTrustManager(() -> current[0], platformUnderPinset);
         Timed ours = new Timed(pinsetTm);
 
-        SSLServerSocket server = (SSLServerSocket) serverCerts.sslContext().getServerSocketFactory().createServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        SSLServerSocket server = (SSLServerSocket) serverContext.getServerSocketFactory().createServerSocket(0, 50, InetAddress.getLoopbackAddress());
         server.setEnabledProtocols(new String[] {"TLSv1.3"});
         Thread acceptor = new Thread(() -> serve(server), "handshake-server");
         acceptor.setDaemon(true);
@@ -82,6 +109,8 @@ public final class HandshakeBench {
         long[] pinsetWork = new long[rounds];
         for (int i = -warmup; i < rounds; i++) {
             boolean pinsetFirst = (i & 1) == 0;
+            if (mode.equals("newpins")) current[0] = Pinset.Companion.load(manifest);
+            if (mode.equals("newchain")) serverKeys.index = i + warmup;
             long a, b;
             if (pinsetFirst) {
                 b = handshake(port, ours, null);
@@ -109,8 +138,8 @@ public final class HandshakeBench {
         for (long d : diff) var += (d - mean) * (d - mean);
         double sd = Math.sqrt(var / (rounds - 1));
         double ci = 1.96 * sd / Math.sqrt(rounds);
-        System.out.printf("JVM: %s %s; %d paired rounds after %d warm-up rounds; validation branch: %s%n",
-                System.getProperty("java.vm.name"), System.getProperty("java.version"), rounds, warmup, pinsetTm.getValidationBranch());
+        System.out.printf("JVM: %s %s; %d paired rounds after %d warm-up rounds; validation branch: %s; chain: %s%n",
+                System.getProperty("java.vm.name"), System.getProperty("java.version"), rounds, warmup, pinsetTm.getValidationBranch(), mode);
         System.out.printf("handshake okhttp+CertificatePinner median %.1f us%n", median(okhttp) / 1e3);
         System.out.printf("handshake pinset trust manager     median %.1f us%n", median(pin) / 1e3);
         System.out.printf("paired difference pinset - okhttp: median %.1f us, mean %.1f us +- %.1f us (95%%)%n",
@@ -195,6 +224,55 @@ public final class HandshakeBench {
         @Override
         public X509Certificate[] getAcceptedIssuers() {
             return tm.getAcceptedIssuers();
+        }
+    }
+
+    /** The server's key manager: every call goes to {@code managers[index]} (set between rounds). */
+    static final class Rotating extends X509ExtendedKeyManager {
+        private final X509ExtendedKeyManager[] managers;
+        volatile int index;
+
+        Rotating(X509ExtendedKeyManager[] managers) {
+            this.managers = managers;
+        }
+
+        private X509ExtendedKeyManager km() {
+            return managers[index];
+        }
+
+        @Override
+        public String[] getClientAliases(String keyType, Principal[] issuers) {
+            return km().getClientAliases(keyType, issuers);
+        }
+
+        @Override
+        public String chooseClientAlias(String[] keyType, Principal[] issuers, Socket socket) {
+            return km().chooseClientAlias(keyType, issuers, socket);
+        }
+
+        @Override
+        public String[] getServerAliases(String keyType, Principal[] issuers) {
+            return km().getServerAliases(keyType, issuers);
+        }
+
+        @Override
+        public String chooseServerAlias(String keyType, Principal[] issuers, Socket socket) {
+            return km().chooseServerAlias(keyType, issuers, socket);
+        }
+
+        @Override
+        public String chooseEngineServerAlias(String keyType, Principal[] issuers, SSLEngine engine) {
+            return km().chooseEngineServerAlias(keyType, issuers, engine);
+        }
+
+        @Override
+        public X509Certificate[] getCertificateChain(String alias) {
+            return km().getCertificateChain(alias);
+        }
+
+        @Override
+        public PrivateKey getPrivateKey(String alias) {
+            return km().getPrivateKey(alias);
         }
     }
 
