@@ -561,6 +561,12 @@ fn expiry_boundary_is_midnight_utc() {
         p.decide("a.example", midnight, pins(&[P3])),
         Ok(Decision::Expired { rule: 0 })
     );
+    // `expires_at` is that boundary (what the FFI fast path's "trusted all day" reads); none for a
+    // rule without `expires` or a rule that does not exist.
+    assert_eq!(p.expires_at(0), Some(midnight));
+    assert_eq!(p.expires_at(1), None);
+    let q = policy(&format!("version = 1\n{}", domain("a.example", "")));
+    assert_eq!(q.expires_at(0), None);
 }
 
 #[test]
