@@ -1,6 +1,7 @@
 package dev.pinset
 
 import dev.pinset.ffi.DecisionKind
+import dev.pinset.ffi.PinReporter
 import dev.pinset.ffi.pinOfCertificate
 import java.net.InetAddress
 import java.security.KeyStore
@@ -126,7 +127,7 @@ class VerdictCacheTest {
         val root = ca("root"); val int = intermediate("int", root)
         val p = load(rule("localhost", pin(int), backup, extra = "expires = \"2031-06-15\""))
         val reports = mutableListOf<String>()
-        p.onReport { reports += it }
+        p.reporter = object : PinReporter { override fun report(json: String, reportUris: List<String>) { reports += json } }
         var now = expiry - day - 1
         val tm = PinsetTrustManager({ p }, platform(root), { now })
         server(leaf(int), int).use { s ->
@@ -179,7 +180,7 @@ class VerdictCacheTest {
         )) {
             val p = load(rule("localhost", *pins.toTypedArray(), extra = extra))
             val reports = mutableListOf<String>()
-            p.onReport { reports += it }
+            p.reporter = object : PinReporter { override fun report(json: String, reportUris: List<String>) { reports += json } }
             val tm = p.trustManager(platform(root))
             server(leaf(int), int).use { s -> repeat(3) { assertEquals("ok", get(tm, s)) } }
             assertEquals(0, tm.rememberedVerdicts, kind)
