@@ -5,10 +5,11 @@ use pinset::signing;
 /// Errors crossing the FFI. Kotlin sees `PinsetException.<Variant>`, Swift `PinsetError.<variant>`.
 #[derive(Debug, thiserror::Error, uniffi::Error)]
 pub enum PinsetError {
-    /// The manifest is invalid; the message lists every problem with its line and column.
+    /// The manifest is invalid (the message lists every problem with its line and column), or it
+    /// has a rule this library refuses (a spiffe rule: the message names the rule and its line).
     #[error("{reason}")]
     Manifest {
-        /// `file:line:col: error: …` lines.
+        /// `file:line:col: error: …` lines, or `file:line: domain '…' has a spiffe rule: …`.
         reason: String,
     },
     /// A certificate of the chain is not valid DER.
