@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::{Mutex, MutexGuard};
 
 use pinset_tests::{Pki, manifest_for, write};
 
@@ -69,6 +70,16 @@ fn run(args: &[String], stdout: Stdio) -> (Option<i32>, String) {
     (out.status.code(), String::from_utf8(out.stderr).unwrap())
 }
 
+/// The tests of this file run one at a time: a child forked by another test thread between
+/// `closed_pipe`'s pipe creation and its close would hold the read end until it execs, and a
+/// write in that window succeeds instead of failing with EPIPE (seen once on a loaded machine).
+fn serial() -> MutexGuard<'static, ()> {
+    static SERIAL: Mutex<()> = Mutex::new(());
+    SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// The write end of a pipe whose only reader has already exited.
 fn closed_pipe() -> Stdio {
     let mut reader = Command::new("true").stdin(Stdio::piped()).spawn().unwrap();
@@ -79,6 +90,7 @@ fn closed_pipe() -> Stdio {
 
 #[test]
 fn the_invocations_succeed_with_a_working_stdout() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     for (name, args) in invocations(dir.path()) {
         let (code, err) = run(&args, Stdio::piped());
@@ -88,6 +100,7 @@ fn the_invocations_succeed_with_a_working_stdout() {
 
 #[test]
 fn full_stdout_exits_2_with_a_message() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     for (name, args) in invocations(dir.path()) {
         let full = std::fs::OpenOptions::new()
@@ -106,6 +119,7 @@ fn full_stdout_exits_2_with_a_message() {
 
 #[test]
 fn closed_pipe_exits_2_without_a_panic() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     for (name, args) in invocations(dir.path()) {
         let (code, err) = run(&args, closed_pipe());
