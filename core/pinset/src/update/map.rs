@@ -1,11 +1,11 @@
-//! The updater's one map type: entries in a vector sorted by key.
+//! The map type of the update module's JSON and metadata: entries in a vector sorted by key.
 //!
-//! TUF documents hold a handful of keys per object, and the updater only builds, looks up and
-//! walks them in order. A sorted vector does that with a binary search and needs one small set of
-//! functions per value type; `BTreeMap` brings its node, rebalancing and iterator machinery for
-//! each of the nine key/value pairs the updater uses (the size this saves in the mobile library
-//! is in docs/performance.md). Iteration is in key order, as with `BTreeMap`, which canonical
-//! JSON relies on.
+//! TUF documents hold a handful of keys per object, and the updater builds them, looks members
+//! up, walks them in order and now and then takes one out. A sorted vector does that with a
+//! binary search and needs one small set of functions per value type; `BTreeMap` brings its
+//! node, rebalancing and iterator machinery for each of the seven key/value pairs the updater
+//! uses (the size this saves in the mobile library is in docs/performance.md). Iteration is in
+//! key order, as with `BTreeMap`, which canonical JSON relies on.
 
 use std::borrow::Borrow;
 
